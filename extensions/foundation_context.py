@@ -1,0 +1,116 @@
+"""Copier extension: exposes the foundation's data to copier.yml and the template.
+
+Loaded by copier-template-extensions from the template checkout itself, so a team needs nothing installed
+beyond Copier. It loads the loader and renderer from this checkout's src/ by file path, never from an
+installed package or a cached import: during `copier update` the old and the new template versions are
+rendered in one process, and each must use its own code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from copier.errors import UserMessageError
+from copier_template_extensions import ContextHook
+
+TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "agent_foundation"
+ANSWER_KEYS = ("team_name", "team_slug", "owner", "permission_profile", "stacks", "skills", "mcp_servers")
+
+
+def _fresh_import(*modules: str) -> list[Any]:
+    """Import PACKAGE's modules from this checkout's src/, leaving sys.modules as it was."""
+    def ours(name: str) -> bool:
+        return name == PACKAGE or name.startswith(PACKAGE + ".")
+
+    saved = {name: sys.modules.pop(name) for name in list(sys.modules) if ours(name)}
+    sys.path.insert(0, str(TEMPLATE_ROOT / "src"))
+    try:
+        return [importlib.import_module(f"{PACKAGE}.{module}") for module in modules]
+    finally:
+        sys.path.remove(str(TEMPLATE_ROOT / "src"))
+        for name in [name for name in sys.modules if ours(name)]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+
+class FoundationFacade:
+    """What copier.yml's choices, defaults and validators call (as `foundation.*`)."""
+
+    def __init__(self, data: Any, render: Any):
+        self.data = data
+        self._render = render
+
+    def profile_choices(self) -> str:
+        return json.dumps({f"{name} - {p['summary']}": name for name, p in self.data.profiles.items()})
+
+    def stack_choices(self) -> str:
+        return json.dumps({f"{name} - {s['summary']}": name for name, s in self.data.stacks.items()})
+
+    def skill_choices(self) -> str:
+        return json.dumps(
+            {f"{name} ({s.risk} risk) - {s.summary}": name for name, s in self.data.skills.items()}
+        )
+
+    def server_choices(self) -> str:
+        return json.dumps(
+            {f"{name} ({s['risk']} risk) - {s['summary']}": name for name, s in self.data.mcp_servers.items()}
+        )
+
+    def recommended_skills(self) -> str:
+        return json.dumps(self.data.recommended_skills)
+
+    def recommended_servers(self) -> str:
+        return json.dumps(self.data.recommended_servers)
+
+    def extra_rules_error(self, rules: Any, kind: str) -> str:
+        return "\n".join(self._render.extra_rule_errors(self.data, rules, kind))
+
+
+class RenderedFoundation:
+    """The team's foundation-owned files, computed once per set of answers (as `af.*` in the templates)."""
+
+    def __init__(self, facade: FoundationFacade, answers: dict[str, Any], version: str):
+        render = facade._render
+        self.files = render.generated_files(facade.data, answers, version)
+        self._skill_files = render.skill_files(facade.data, answers.get("skills") or [])
+        self.manifest_json = render.dumps(
+            render.manifest(facade.data, answers, version, TEMPLATE_ROOT / "template")
+        )
+
+    def file(self, path: str) -> str:
+        return self.files[path]
+
+    def skill_file_names(self, skill: str) -> list[str]:
+        prefix = f".claude/skills/{skill}/"
+        return [path[len(prefix):] for path in self._skill_files if path.startswith(prefix)]
+
+    def skill_file(self, skill: str, name: str) -> str:
+        return self._skill_files[f".claude/skills/{skill}/{name}"].decode("utf-8")
+
+
+class FoundationContext(ContextHook):
+    def __init__(self, environment: Any):
+        super().__init__(environment)
+        foundation_module, self.render = _fresh_import("foundation", "render")
+        try:
+            data = foundation_module.load_foundation(TEMPLATE_ROOT / "foundation")
+        except foundation_module.FoundationError as error:
+            raise UserMessageError(f"Cannot render: {error}") from None
+        self.facade = FoundationFacade(data, self.render)
+        environment.globals["foundation"] = self.facade
+        self._cache: dict[str, RenderedFoundation] = {}
+
+    def hook(self, context: dict[str, Any]) -> None:
+        if not all(key in context for key in ANSWER_KEYS):
+            return  # still asking questions: nothing to render yet
+        answers = {key: context.get(key) for key in (*ANSWER_KEYS, "extra_allow", "extra_ask", "audit_log")}
+        version = str((context.get("_copier_answers") or {}).get("_commit") or "unreleased")
+        key = json.dumps([answers, version], sort_keys=True, default=str)
+        if key not in self._cache:
+            self._cache[key] = RenderedFoundation(self.facade, answers, version.removeprefix("v"))
+        context["af"] = self._cache[key]

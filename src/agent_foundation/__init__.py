@@ -1,0 +1,1 @@
+"""agent-foundation: the platform side of the paved road for coding agents."""

@@ -1,0 +1,381 @@
+"""Derive every foundation-owned file of a team repository from the foundation's data and the team's answers.
+
+The Copier templates only print what these functions return, so the rendered JSON is always valid, the
+manifest can hash exactly what was rendered, and the CLI (managed settings, fleet) derives the same values.
+Only PyYAML and the standard library may be imported here (see foundation.py).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from .foundation import Foundation, check_rule_syntax
+
+SCHEMA_VERSION = 1
+SETTINGS_SCHEMA_URL = "https://json.schemastore.org/claude-code-settings.json"
+FOUNDATION_DIR = ".claude/foundation"
+DEFAULT_AUDIT_LOG = ".claude/audit/audit.jsonl"
+AGENTS_BEGIN = "<!-- agent-foundation:begin (managed by the platform team; replaced on every update, edit outside this section) -->"
+AGENTS_END = "<!-- agent-foundation:end -->"
+# The client runs hooks fail-open: a hook that cannot start or crashes lets the call through. The shell
+# wrapper turns every failure of the guard (no python3, missing file, crash, kill) into exit 2, which blocks.
+GUARD_COMMAND = (
+    'python3 "$CLAUDE_PROJECT_DIR/.claude/foundation/hooks/guard.py" || '
+    '{ echo "agent-foundation: the guard hook failed (exit $?), so this call is blocked for safety. '
+    'Check that python3 runs and .claude/foundation/hooks/guard.py exists; see the README, section Security." >&2; exit 2; }'
+)
+GUARD_TIMEOUT_SECONDS = 15
+AUDIT_COMMAND = 'python3 "$CLAUDE_PROJECT_DIR/.claude/foundation/hooks/audit.py" hook'
+AUDIT_EVENTS = ("SessionStart", "PostToolUse", "PostToolUseFailure", "SessionEnd")
+FILE_TOOLS = {"Read": ("Read", "Grep", "Glob"), "Edit": ("Edit", "Write", "NotebookEdit", "MultiEdit")}
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def sha256(content: str | bytes) -> str:
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    return hashlib.sha256(content).hexdigest()
+
+
+# ---------------------------------------------------------------- permission rules
+
+
+def _file_rule(tool: str, glob: str) -> str:
+    return f"{tool}({glob})"
+
+
+def _secret_globs_for_settings(foundation: Foundation) -> list[str]:
+    """Secret globs safe as client deny rules: those no look-alike exception falls under."""
+    secrets = foundation.policy["secrets"]
+    exceptions = [e.replace("**/", "") for e in secrets.get("except", [])]
+    return [g for g in secrets["paths"] if not any(fnmatch.fnmatchcase(e, g.replace("**/", "")) for e in exceptions)]
+
+
+def foundation_deny_rules(foundation: Foundation) -> list[str]:
+    rules = [_file_rule("Read", glob) for glob in _secret_globs_for_settings(foundation)]
+    rules += [_file_rule("Edit", glob) for glob in foundation.policy["protected"]["paths"]]
+    for command in foundation.policy["commands"]:
+        if command["decision"] == "deny":
+            rules += command.get("settings", [])
+    return _unique(rules)
+
+
+def foundation_ask_rules(foundation: Foundation) -> list[str]:
+    rules: list[str] = []
+    for command in foundation.policy["commands"]:
+        if command["decision"] == "ask":
+            rules += command.get("settings", [])
+    return _unique(rules)
+
+
+def profile_allow_rules(foundation: Foundation, profile_name: str, stacks: list[str]) -> list[str]:
+    profile = foundation.profiles[profile_name]
+    rules = list(profile.get("allow", []))
+    for stack in stacks:
+        for group in profile.get("stack_commands", []):
+            rules += foundation.stacks[stack].get(group, [])
+    return _unique(rules)
+
+
+def permission_rules(foundation: Foundation, answers: dict[str, Any]) -> dict[str, list[str]]:
+    profile = foundation.profiles[answers["permission_profile"]]
+    allow = profile_allow_rules(foundation, answers["permission_profile"], answers.get("stacks") or [])
+    allow += [rule for rule in answers.get("extra_allow") or [] if rule not in allow]
+    for server in answers.get("mcp_servers") or []:
+        allow += [f"mcp__{server}__{tool}" for tool in foundation.mcp_servers[server]["tools"].get("read", [])]
+    ask = foundation_ask_rules(foundation) + list(profile.get("ask", []))
+    ask += [rule for rule in answers.get("extra_ask") or [] if rule not in ask]
+    for server in answers.get("mcp_servers") or []:
+        ask += [f"mcp__{server}__{tool}" for tool in foundation.mcp_servers[server]["tools"].get("write", [])]
+    return {"allow": _unique(allow), "ask": _unique(ask), "deny": foundation_deny_rules(foundation)}
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+# ---------------------------------------------------------------- extra rules a team asks for
+
+
+def _literal(glob: str) -> str:
+    """A concrete path a glob matches, to probe allow rules with (".env.*" -> ".env.x")."""
+    return glob.replace("**/", "").replace("/**", "/x").replace("*", "x")
+
+
+def _danger_probes(foundation: Foundation) -> list[tuple[str, str, str]]:
+    """(tool, value, why) triples an extra allow rule must not cover."""
+    probes = []
+    for command in foundation.policy["commands"]:
+        if command["decision"] != "deny":
+            continue
+        for example in command.get("examples", []):
+            probes.append(("Bash", example, f"the foundation denies it (rule {command['id']})"))
+        for rule in command.get("settings", []):
+            inner = rule[len("Bash(") : -1].removesuffix(":*")
+            probes.append(("Bash", inner, f"the foundation denies it (rule {command['id']})"))
+    for glob in foundation.policy["secrets"]["paths"]:
+        probes.append(("Read", _literal(glob), "it is a secret the foundation denies to every tool"))
+    for glob in foundation.policy["protected"]["paths"]:
+        probes.append(("Edit", _literal(glob), "the file belongs to the foundation"))
+    return probes
+
+
+def _bash_pattern(arg: str) -> re.Pattern[str]:
+    if arg.endswith(":*"):
+        return re.compile(re.escape(arg[:-2]) + r"(\s.*)?", re.S)
+    return re.compile(".*".join(re.escape(part) for part in arg.split("*")), re.S)
+
+
+def _path_pattern(arg: str) -> re.Pattern[str]:
+    arg = arg.removeprefix("./").removeprefix("/")
+    out, i = "", 0
+    while i < len(arg):
+        if arg.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif arg[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif arg[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(arg[i]), i + 1
+    return re.compile(out, re.S)
+
+
+def rule_covers(rule: str, tool: str, value: str) -> bool:
+    """Whether a permission rule would approve the call `tool(value)`."""
+    match = re.match(r"^([A-Za-z_]+)(?:\((.*)\))?$", rule, re.S)
+    if not match:
+        return False
+    rule_tool, arg = match.group(1), match.group(2)
+    family = next((members for members in FILE_TOOLS.values() if tool in members), (tool,))
+    if rule_tool not in family:
+        return False
+    if arg is None or arg in ("*", "**", ":*"):
+        return True
+    if tool == "Bash":
+        return bool(_bash_pattern(arg).fullmatch(value))
+    return bool(_path_pattern(arg).fullmatch(value.removeprefix("./")))
+
+
+def extra_rule_errors(foundation: Foundation, rules: Any, kind: str) -> list[str]:
+    """Why the team's extra allow/ask rules cannot be accepted; empty when they can."""
+    field = f"extra_{kind}"
+    if rules in (None, "", []):
+        return []
+    if not isinstance(rules, list):
+        return [f'{field} must be a list of permission rules, e.g. ["Bash(make test:*)"]']
+    errors = []
+    for rule in rules:
+        why = check_rule_syntax(rule)
+        if why:
+            errors.append(f"{field}: {rule!r} {why}; write it like Bash(make test:*) or Read(./docs/**)")
+            continue
+        if kind != "allow":
+            continue
+        for tool, value, reason in _danger_probes(foundation):
+            if rule_covers(rule, tool, value):
+                errors.append(
+                    f"{field}: {rule!r} would allow {tool}({value}), but {reason}; "
+                    "allow only the specific commands your team needs, e.g. Bash(make test:*)"
+                )
+                break
+    return errors
+
+
+# ---------------------------------------------------------------- rendered files
+
+
+def hooks_config() -> dict[str, Any]:
+    guard = {"type": "command", "command": GUARD_COMMAND, "timeout": GUARD_TIMEOUT_SECONDS}
+    hooks: dict[str, Any] = {"PreToolUse": [{"matcher": "*", "hooks": [guard]}]}
+    for event in AUDIT_EVENTS:
+        entry: dict[str, Any] = {"hooks": [{"type": "command", "command": AUDIT_COMMAND, "timeout": 10}]}
+        if event.startswith("PostToolUse"):
+            entry = {"matcher": "*", **entry}
+        hooks[event] = [entry]
+    return hooks
+
+
+def settings(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any]:
+    profile = foundation.profiles[answers["permission_profile"]]
+    rules = permission_rules(foundation, answers)
+    return {
+        "$schema": SETTINGS_SCHEMA_URL,
+        "permissions": {
+            "allow": rules["allow"],
+            "ask": rules["ask"],
+            "deny": rules["deny"],
+            "defaultMode": profile.get("default_mode", "default"),
+            "disableBypassPermissionsMode": "disable",
+        },
+        "disableAutoMode": "disable",
+        "hooks": hooks_config(),
+        "enableAllProjectMcpServers": False,
+        "enabledMcpjsonServers": list(answers.get("mcp_servers") or []),
+        "env": {"AGENT_FOUNDATION_TEAM": answers["team_slug"]},
+    }
+
+
+def mcp_server_config(server: dict[str, Any]) -> dict[str, Any]:
+    if server.get("transport", "stdio") == "http":
+        config: dict[str, Any] = {"type": "http", "url": server["url"]}
+        if server.get("headers"):
+            config["headers"] = dict(server["headers"])
+        return config
+    if server["runner"] == "npx":
+        args = ["-y", f"{server['package']}@{server['version']}"]
+    else:
+        args = [f"{server['package']}=={server['version']}"]
+    config = {"command": server["runner"], "args": args + [str(a) for a in server.get("args") or []]}
+    if server.get("env"):
+        config["env"] = dict(server["env"])
+    return config
+
+
+def mcp_config(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any]:
+    names = answers.get("mcp_servers") or []
+    return {"mcpServers": {name: mcp_server_config(foundation.mcp_servers[name]) for name in names}}
+
+
+def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dict[str, Any]:
+    """What the guard, the audit hook and the posture check read at agent time."""
+    rules = permission_rules(foundation, answers)
+    return {
+        "schema": SCHEMA_VERSION,
+        "template_version": version,
+        "team": answers["team_slug"],
+        "profile": answers["permission_profile"],
+        "secrets": foundation.policy["secrets"],
+        "protected": foundation.policy["protected"],
+        "commands": foundation.policy["commands"],
+        "web": foundation.policy.get("web", {}),
+        "mcp": {
+            "servers": {
+                name: {
+                    "risk": server["risk"],
+                    "read_tools": list(server["tools"].get("read", [])),
+                    "write_tools": list(server["tools"].get("write", [])),
+                    "enabled": name in (answers.get("mcp_servers") or []),
+                }
+                for name, server in foundation.mcp_servers.items()
+            },
+        },
+        "audit": {"path": answers.get("audit_log") or DEFAULT_AUDIT_LOG},
+        "floor": {
+            "deny": rules["deny"],
+            "ask": foundation_ask_rules(foundation),
+            "allow": rules["allow"],
+            "hooks": hooks_config(),
+            "disableBypassPermissionsMode": "disable",
+        },
+    }
+
+
+def org_rules(foundation: Foundation) -> str:
+    return (
+        "<!-- Managed by agent-foundation: the platform team changes this file through a release. "
+        "Put your team's own rules in another file under .claude/rules/. -->\n" + foundation.org_rules
+    )
+
+
+def agents_section(foundation: Foundation, answers: dict[str, Any]) -> str:
+    """The foundation's part of AGENTS.md, for agents other than Claude Code."""
+    secrets = ", ".join(f"`{p}`" for p in foundation.policy["secrets"]["paths"][:8])
+    lines = [
+        AGENTS_BEGIN,
+        "",
+        foundation.org_rules.strip(),
+        "",
+        "## Guardrails in this repository",
+        "",
+        f"- Team `{answers['team_slug']}`, permission profile `{answers['permission_profile']}`.",
+        f"- Never read secrets ({secrets}, and the rest listed in `.claude/foundation/policy.json`).",
+        "- Never edit `.claude/settings.json`, `.claude/foundation/`, `.mcp.json` or the audit log: the platform team owns them.",
+        "- Commands the organisation denies or asks about, with the reason and what to do instead:",
+    ]
+    for command in foundation.policy["commands"]:
+        lines.append(f"  - `{command['id']}` ({command['decision']}): {command['reason']} {command['instead']}")
+    lines += ["", AGENTS_END, ""]
+    return "\n".join(lines)
+
+
+def claude_gitignore(answers: dict[str, Any]) -> str:
+    lines = [
+        "# Managed by agent-foundation.",
+        "# Personal settings and the local audit log never go into git.",
+        "settings.local.json",
+        "audit/",
+    ]
+    log = answers.get("audit_log") or DEFAULT_AUDIT_LOG
+    if log.startswith(".claude/") and not log.startswith(".claude/audit/"):
+        lines.append(log.removeprefix(".claude/"))
+    return "\n".join(lines) + "\n"
+
+
+def skill_files(foundation: Foundation, skills: list[str]) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for name in skills:
+        for relative, content in foundation.skills[name].files.items():
+            out[f".claude/skills/{name}/{relative}"] = content
+    return out
+
+
+def generated_files(foundation: Foundation, answers: dict[str, Any], version: str) -> dict[str, str]:
+    """Every foundation-owned file whose content is computed here, by its path in the team repository."""
+    return {
+        ".claude/settings.json": dumps(settings(foundation, answers)),
+        ".mcp.json": dumps(mcp_config(foundation, answers)),
+        ".claude/foundation/policy.json": dumps(policy(foundation, answers, version)),
+        ".claude/rules/org-rules.md": org_rules(foundation),
+        ".claude/foundation/agents-section.md": agents_section(foundation, answers),
+        ".claude/.gitignore": claude_gitignore(answers),
+    }
+
+
+def verbatim_files(template_root: Path) -> dict[str, bytes]:
+    """Files copied unchanged from template/ (the agent-time code): every file without the .jinja suffix."""
+    out = {}
+    for path in sorted(template_root.rglob("*")):
+        if path.is_file() and path.suffix != ".jinja" and "__pycache__" not in path.parts:
+            out[path.relative_to(template_root).as_posix()] = path.read_bytes()
+    return out
+
+
+def manifest(foundation: Foundation, answers: dict[str, Any], version: str, template_root: Path) -> dict[str, Any]:
+    files: dict[str, str | bytes] = {}
+    files.update(generated_files(foundation, answers, version))
+    files.update(verbatim_files(template_root))
+    files.update(skill_files(foundation, answers.get("skills") or []))
+    return {
+        "schema": SCHEMA_VERSION,
+        "template_version": version,
+        "team": {"name": answers["team_name"], "slug": answers["team_slug"], "owner": answers["owner"]},
+        "profile": answers["permission_profile"],
+        "stacks": list(answers.get("stacks") or []),
+        "skills": [
+            {
+                "name": name,
+                "version": foundation.skills[name].version,
+                "sha256": sha256(foundation.skills[name].files["SKILL.md"]),
+            }
+            for name in answers.get("skills") or []
+        ],
+        "mcp_servers": [
+            {
+                "name": name,
+                "package": foundation.mcp_servers[name].get("package") or foundation.mcp_servers[name].get("url"),
+                "version": str(foundation.mcp_servers[name].get("version", "")),
+                "risk": foundation.mcp_servers[name]["risk"],
+            }
+            for name in answers.get("mcp_servers") or []
+        ],
+        "files": {path: sha256(content) for path, content in sorted(files.items())},
+    }
