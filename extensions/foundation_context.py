@@ -8,6 +8,7 @@ rendered in one process, and each must use its own code.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import sys
@@ -72,15 +73,27 @@ class FoundationFacade:
 
 
 class RenderedFoundation:
-    """The team's foundation-owned files, computed once per set of answers (as `af.*` in the templates)."""
+    """The team's foundation-owned files (as `af.*` in the templates).
+
+    Computed on first use only: the context hook runs for every render, including validators evaluated
+    while later answers are still raw, unvalidated strings.
+    """
 
     def __init__(self, facade: FoundationFacade, answers: dict[str, Any], version: str):
-        render = facade._render
-        self.files = render.generated_files(facade.data, answers, version)
-        self._skill_files = render.skill_files(facade.data, answers.get("skills") or [])
-        self.manifest_json = render.dumps(
-            render.manifest(facade.data, answers, version, TEMPLATE_ROOT / "template")
-        )
+        self._facade, self._answers, self._version = facade, answers, version
+
+    @functools.cached_property
+    def files(self) -> dict[str, str]:
+        return self._facade._render.generated_files(self._facade.data, self._answers, self._version)
+
+    @functools.cached_property
+    def _skill_files(self) -> dict[str, bytes]:
+        return self._facade._render.skill_files(self._facade.data, self._answers.get("skills") or [])
+
+    @functools.cached_property
+    def manifest_json(self) -> str:
+        render = self._facade._render
+        return render.dumps(render.manifest(self._facade.data, self._answers, self._version, TEMPLATE_ROOT / "template"))
 
     def file(self, path: str) -> str:
         return self.files[path]

@@ -1,0 +1,103 @@
+"""Bad answers and a broken foundation fail the render with a clear message and leave nothing behind."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.rendering import TEMPLATE_ROOT, commit_all
+
+COPIER = str(Path(sys.executable).with_name("copier"))
+
+
+def copier_copy(template: Path, dst: Path, **data: object) -> subprocess.CompletedProcess[str]:
+    args = [COPIER, "copy", "--trust", "--defaults", "--vcs-ref", "HEAD"]
+    for key, value in data.items():
+        args += ["--data", f"{key}={value if isinstance(value, str) else json.dumps(value)}"]
+    return subprocess.run([*args, str(template), str(dst)], capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"team_slug": "Bad_Slug"}, ["team_slug", "lowercase letters", "payments-api"]),
+        ({"team_slug": "x"}, ["team_slug", "2-39"]),
+        ({"owner": "nobody"}, ["owner", "payments@example.com"]),
+        ({"skills": ["no-such-skill"]}, ["skills", "no-such-skill", "code-review"]),
+        ({"mcp_servers": ["evil-server"]}, ["mcp_servers", "evil-server"]),
+        ({"permission_profile": "god-mode"}, ["permission_profile", "god-mode", "standard"]),
+        ({"extra_allow": ["Bash(*)"]}, ["extra_allow", "Bash(*)", "the foundation denies it"]),
+        ({"extra_allow": ["Bash"]}, ["extra_allow", "'Bash' would allow"]),
+        ({"extra_allow": ["Read(.env)"]}, ["extra_allow", "Read(.env)", "secret"]),
+        ({"extra_allow": ["Read(**)"]}, ["extra_allow", "secret"]),
+        ({"extra_allow": ["Bash(git push:*)"]}, ["extra_allow", "git-force-push"]),
+        ({"extra_allow": ["Edit(.claude/**)"]}, ["extra_allow", "belongs to the foundation"]),
+        ({"extra_allow": ["bash(ls)"]}, ["extra_allow", "capitalised"]),
+        ({"extra_ask": ["Bash(make deploy:*"]}, ["extra_ask", "parentheses"]),
+        ({"audit_log": "/var/log/agent.jsonl"}, ["audit_log", "relative path"]),
+    ],
+)
+def test_bad_answer_fails_clearly_and_leaves_nothing(tmp_path, data, expected):
+    dst = tmp_path / "team"
+    run = copier_copy(TEMPLATE_ROOT, dst, **data)
+    assert run.returncode != 0
+    for text in expected:
+        assert text in run.stderr, run.stderr[-2000:]
+    assert not dst.exists()
+
+
+def test_narrow_extra_rules_are_accepted(tmp_path):
+    dst = tmp_path / "team"
+    run = copier_copy(TEMPLATE_ROOT, dst, extra_allow=["Bash(make test:*)", "Read(./docs/**)"],
+                      extra_ask=["Bash(make deploy:*)"])
+    assert run.returncode == 0, run.stderr[-2000:]
+    allow = json.loads((dst / ".claude/settings.json").read_text())["permissions"]["allow"]
+    assert "Bash(make test:*)" in allow and "Read(./docs/**)" in allow
+
+
+@pytest.fixture
+def template_copy(tmp_path: Path) -> Path:
+    """A throwaway copy of this template, to break on purpose."""
+    copy = tmp_path / "template"
+    shutil.copytree(TEMPLATE_ROOT, copy, ignore=shutil.ignore_patterns(".git", ".venv", "node_modules", "__pycache__"))
+    commit_all(copy, "template")
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("breakage", "expected"),
+    [
+        (("skills/code-review/metadata.yml", "risk: low", "risk: extreme"),
+         ["foundation/skills/code-review/metadata.yml", "risk", "'extreme'", "low, medium or high"]),
+        (("skills/code-review/metadata.yml", "version: 1.0.0", "version: one"),
+         ["foundation/skills/code-review/metadata.yml", "version", "MAJOR.MINOR.PATCH"]),
+        (("skills/writing-tests/SKILL.md", "name: writing-tests", "name: Writing_Tests"),
+         ["foundation/skills/writing-tests/SKILL.md", "name", "lowercase"]),
+        (("mcp-servers.yml", "version: \"2026.8.31\"", "version: latest"),
+         ["foundation/mcp-servers.yml", "version", "exact version"]),
+        (("profiles.yml", "\"Bash(git push:*)\"", "\"bash(git push:*)\""),
+         ["foundation/profiles.yml", "profiles.standard.allow", "capitalised"]),
+        (("policy.yml", "decision: deny", "decision: maybe"),
+         ["foundation/policy.yml", "decision", "deny or ask"]),
+    ],
+)
+def test_broken_registry_entry_fails_naming_file_field_and_fix(template_copy, tmp_path, breakage, expected):
+    relative, old, new = breakage
+    path = template_copy / "foundation" / relative
+    text = path.read_text()
+    assert old in text, f"test out of date: {old!r} not in {relative}"
+    path.write_text(text.replace(old, new, 1))
+    commit_all(template_copy, "break it")
+    dst = tmp_path / "team"
+    run = copier_copy(template_copy, dst)
+    assert run.returncode != 0
+    for text in expected:
+        assert text in run.stderr, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr  # a data problem is reported as a message, not a crash
+    assert not dst.exists()
