@@ -21,6 +21,7 @@ from copier_template_extensions import ContextHook
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "agent_foundation"
 ANSWER_KEYS = ("team_name", "team_slug", "owner", "permission_profile", "stacks", "skills", "mcp_servers")
+OPTIONAL_KEYS = ("extra_allow", "extra_ask", "extra_deny", "extra_settings", "extra_mcp_servers", "audit_log")
 
 
 def _fresh_import(*modules: str) -> list[Any]:
@@ -70,6 +71,12 @@ class FoundationFacade:
 
     def extra_rules_error(self, rules: Any, kind: str) -> str:
         return "\n".join(self._render.extra_rule_errors(self.data, rules, kind))
+
+    def extra_settings_error(self, extra: Any) -> str:
+        return "\n".join(self._render.extra_settings_errors(extra))
+
+    def extra_mcp_servers_error(self, extra: Any) -> str:
+        return "\n".join(self._render.extra_mcp_server_errors(self.data, extra))
 
 
 class RenderedFoundation:
@@ -121,7 +128,7 @@ class FoundationContext(ContextHook):
     def hook(self, context: dict[str, Any]) -> None:
         if not all(key in context for key in ANSWER_KEYS):
             return  # still asking questions: nothing to render yet
-        answers = {key: context.get(key) for key in (*ANSWER_KEYS, "extra_allow", "extra_ask", "audit_log")}
+        answers = {key: context.get(key) for key in (*ANSWER_KEYS, *OPTIONAL_KEYS)}
         version = str((context.get("_copier_answers") or {}).get("_commit") or "unreleased")
         key = json.dumps([answers, version], sort_keys=True, default=str)
         if key not in self._cache:

@@ -95,7 +95,8 @@ def permission_rules(foundation: Foundation, answers: dict[str, Any]) -> dict[st
     ask += [rule for rule in answers.get("extra_ask") or [] if rule not in ask]
     for server in answers.get("mcp_servers") or []:
         ask += [f"mcp__{server}__{tool}" for tool in foundation.mcp_servers[server]["tools"].get("write", [])]
-    return {"allow": _unique(allow), "ask": _unique(ask), "deny": foundation_deny_rules(foundation)}
+    deny = foundation_deny_rules(foundation) + list(answers.get("extra_deny") or [])
+    return {"allow": _unique(allow), "ask": _unique(ask), "deny": _unique(deny)}
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -190,6 +191,63 @@ def extra_rule_errors(foundation: Foundation, rules: Any, kind: str) -> list[str
     return errors
 
 
+# Keys a team may add to settings.json through `extra_settings`; everything else is the foundation's posture
+# (permissions go through extra_allow / extra_ask / extra_deny).
+TEAM_SETTINGS_KEYS = {
+    "hooks", "env", "statusLine", "outputStyle", "model", "cleanupPeriodDays", "attribution",
+    "includeCoAuthoredBy", "enabledPlugins", "extraKnownMarketplaces", "spinnerTipsEnabled", "language",
+}
+
+
+def extra_settings_errors(extra: Any) -> list[str]:
+    if extra in (None, "", {}):
+        return []
+    if not isinstance(extra, dict):
+        return ['extra_settings must be a mapping of settings.json keys, e.g. {"env": {"LOG_LEVEL": "debug"}}']
+    errors = []
+    for key, value in extra.items():
+        if key not in TEAM_SETTINGS_KEYS:
+            errors.append(
+                f"extra_settings: {key!r} belongs to the foundation's posture; use extra_allow, extra_ask or "
+                "extra_deny for permissions, .claude/settings.local.json for personal settings, or ask the platform team"
+            )
+        elif key == "hooks":
+            if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+                errors.append("extra_settings: hooks must map event names to lists of hook entries, as in settings.json")
+        elif key == "env" and (not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values())):
+            errors.append("extra_settings: env must map variable names to strings")
+    return errors
+
+
+def extra_mcp_server_errors(foundation: Foundation, extra: Any) -> list[str]:
+    if extra in (None, "", {}):
+        return []
+    if not isinstance(extra, dict):
+        return ["extra_mcp_servers must map server names to .mcp.json server entries"]
+    errors = []
+    for name, config in extra.items():
+        if name in foundation.mcp_servers:
+            errors.append(f"extra_mcp_servers: {name!r} is a vetted server; choose it in mcp_servers instead")
+        elif not isinstance(config, dict) or not (config.get("command") or config.get("url")):
+            errors.append(f"extra_mcp_servers: {name!r} needs a command or a url, as in .mcp.json")
+    return errors
+
+
+def _merge_team_settings(rendered: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """The foundation's settings with the team's additions: hooks appended after the foundation's, the
+    foundation's values winning everywhere else."""
+    for key, value in extra.items():
+        if key == "hooks":
+            for event, entries in value.items():
+                rendered["hooks"].setdefault(event, [])
+                rendered["hooks"][event] = rendered["hooks"][event] + [e for e in entries if e not in rendered["hooks"][event]]
+        elif key == "env":
+            rendered["env"] = {**value, **rendered["env"]}
+        else:
+            rendered[key] = value
+    return rendered
+
+
 # ---------------------------------------------------------------- rendered files
 
 
@@ -207,7 +265,7 @@ def hooks_config() -> dict[str, Any]:
 def settings(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any]:
     profile = foundation.profiles[answers["permission_profile"]]
     rules = permission_rules(foundation, answers)
-    return {
+    rendered = {
         "$schema": SETTINGS_SCHEMA_URL,
         "permissions": {
             "allow": rules["allow"],
@@ -219,9 +277,10 @@ def settings(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any]:
         "disableAutoMode": "disable",
         "hooks": hooks_config(),
         "enableAllProjectMcpServers": False,
-        "enabledMcpjsonServers": list(answers.get("mcp_servers") or []),
+        "enabledMcpjsonServers": list(answers.get("mcp_servers") or []) + list(answers.get("extra_mcp_servers") or {}),
         "env": {"AGENT_FOUNDATION_TEAM": answers["team_slug"]},
     }
+    return _merge_team_settings(rendered, dict(answers.get("extra_settings") or {}))
 
 
 def mcp_server_config(server: dict[str, Any]) -> dict[str, Any]:
@@ -242,7 +301,10 @@ def mcp_server_config(server: dict[str, Any]) -> dict[str, Any]:
 
 def mcp_config(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any]:
     names = answers.get("mcp_servers") or []
-    return {"mcpServers": {name: mcp_server_config(foundation.mcp_servers[name]) for name in names}}
+    servers = {name: mcp_server_config(foundation.mcp_servers[name]) for name in names}
+    # Servers a team added outside the registry: kept, and flagged by the posture check and the fleet report.
+    servers.update(dict(answers.get("extra_mcp_servers") or {}))
+    return {"mcpServers": servers}
 
 
 def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dict[str, Any]:
@@ -320,6 +382,12 @@ def claude_gitignore(answers: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def changelog(foundation: Foundation) -> str:
+    """The template's CHANGELOG, so update.py can show a team what changed between its old and new version."""
+    path = foundation.root.parent / "CHANGELOG.md"
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
 def skill_files(foundation: Foundation, skills: list[str]) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     for name in skills:
@@ -337,6 +405,7 @@ def generated_files(foundation: Foundation, answers: dict[str, Any], version: st
         ".claude/rules/org-rules.md": org_rules(foundation),
         ".claude/foundation/agents-section.md": agents_section(foundation, answers),
         ".claude/.gitignore": claude_gitignore(answers),
+        ".claude/foundation/CHANGELOG.md": changelog(foundation),
     }
 
 
