@@ -1,0 +1,433 @@
+"""Read one team repository and describe it: version, profile, skills, MCP servers, flags, posture findings.
+
+Read-only: nothing here writes to, runs code from, or changes the current folder of a team repository.
+A repository that cannot be read is a row with `error` set, never an exception.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from .. import render
+from ..foundation import Foundation
+from . import versions
+from .posture import as_dict
+
+try:  # libyaml when present: the answers file is the only YAML the fleet reads, once per repository
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+ANSWERS = ".copier-answers.yml"
+MANIFEST = ".claude/foundation/manifest.json"
+POLICY = ".claude/foundation/policy.json"
+SETTINGS = ".claude/settings.json"
+LOCAL_SETTINGS = ".claude/settings.local.json"
+MCP = ".mcp.json"
+SKILLS = ".claude/skills"
+GUARD_SCRIPT = ".claude/foundation/hooks/guard.py"
+AUDIT_SCRIPT = ".claude/foundation/hooks/audit.py"
+MAX_SKILL_BYTES = 256 * 1024
+
+# The high-blast-radius flags, in the order they are shown.
+FLAGS = {
+    "settings-unparsable": "settings.json missing or not valid JSON: the client silently drops it, with every deny rule and hook",
+    "bypass-possible": "bypassPermissions mode is not disabled, or is the default mode",
+    "hooks-removed": "the guard or audit hooks are gone from settings.json, or their scripts are missing",
+    "hooks-edited": "the guard or audit hooks differ from what the foundation rendered",
+    "broad-allow": "allow rules such as Bash(*) that approve what the foundation denies",
+    "mcp-write-unapproved": "MCP tools that change state are allowed without approval",
+}
+
+
+@dataclasses.dataclass
+class Context:
+    """What every scan compares against: today's registry and rules, computed once per run."""
+
+    foundation: Foundation
+    posture: Callable[[Path], list[Any]]
+    registry_skills: dict[str, tuple[str, str]]  # name -> (version, sha256 of SKILL.md)
+    servers: dict[str, dict[str, Any]]  # name -> {risk, read, write, config}
+    expected_hooks: dict[str, Any]
+    profile_allow: dict[tuple[str, tuple[str, ...]], frozenset[str]] = dataclasses.field(default_factory=dict)
+    broad_cache: dict[str, str | None] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def build(cls, foundation: Foundation, posture: Callable[[Path], list[Any]]) -> "Context":
+        skills = {name: (skill.version, render.sha256(skill.files["SKILL.md"])) for name, skill in foundation.skills.items()}
+        servers = {
+            name: {
+                "risk": server["risk"],
+                "read": set(server["tools"].get("read") or []),
+                "write": set(server["tools"].get("write") or []),
+                "config": render.mcp_server_config(server),
+                "package": server.get("package") or server.get("url"),
+                "version": str(server.get("version", "")),
+            }
+            for name, server in foundation.mcp_servers.items()
+        }
+        return cls(foundation, posture, skills, servers, render.hooks_config())
+
+    def allowed_by_profile(self, profile: str, stacks: list[str]) -> frozenset[str]:
+        key = (profile, tuple(stacks))
+        if key not in self.profile_allow:
+            known = [s for s in stacks if s in self.foundation.stacks]
+            rules = render.profile_allow_rules(self.foundation, profile, known) if profile in self.foundation.profiles else []
+            self.profile_allow[key] = frozenset(rules)
+        return self.profile_allow[key]
+
+    def broad_reason(self, rule: str) -> str | None:
+        """Why an allow rule is broad (approves what the foundation denies), or None; cached per rule."""
+        if rule not in self.broad_cache:
+            self.broad_cache[rule] = self._broad_reason(rule)
+        return self.broad_cache[rule]
+
+    def _broad_reason(self, rule: str) -> str | None:
+        match = re.match(r"^Bash(?:\((.*)\))?$", rule.strip(), re.S)
+        if match and (match.group(1) is None or match.group(1).strip() in ("", "*", "**", ":*", "* *")):
+            return "approves every shell command"
+        errors = render.extra_rule_errors(self.foundation, [rule], "allow")
+        if errors:
+            return errors[0].split(" would ", 1)[-1].split("; allow only", 1)[0].replace("allow ", "approves ", 1)
+        return None
+
+
+def _read_json(path: Path) -> tuple[Any, str | None]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, "is missing"
+    except OSError as error:
+        return None, f"cannot be read ({error.strerror or error})"
+    try:
+        return json.loads(raw.decode("utf-8")), None
+    except UnicodeDecodeError:
+        return None, "is not UTF-8 text"
+    except ValueError as error:
+        conflict = " (it holds a merge conflict marker)" if b"\n<<<<<<<" in b"\n" + raw or b"\n>>>>>>>" in raw else ""
+        return None, f"is not valid JSON{conflict}: {getattr(error, 'msg', error)} at line {getattr(error, 'lineno', '?')}"
+
+
+def _flag(flags: list[dict[str, str]], code: str, file: str, message: str) -> None:
+    flags.append({"code": code, "file": file, "message": message})
+
+
+def empty_row(label: str, path: Path | None, url: str | None = None, error: str | None = None) -> dict[str, Any]:
+    return {
+        "source": label,
+        "url": url,
+        "path": str(path) if path else None,
+        "team": None,
+        "team_name": None,
+        "owner": None,
+        "error": error,
+        "version": None,
+        "profile": None,
+        "stacks": [],
+        "skills": {"registry": [], "local": []},
+        "mcp_servers": [],
+        "flags": [],
+        "findings": [],
+        "posture_error": None,
+    }
+
+
+def scan_repo(ctx: Context, label: str, path: Path, url: str | None = None) -> dict[str, Any]:
+    """One repository's row. Never raises: an unexpected failure becomes the row's error."""
+    row = empty_row(label, path, url)
+    try:
+        _scan(ctx, path, row)
+    except Exception as error:  # noqa: BLE001 - one bad repo must never stop the report
+        row["error"] = f"could not be scanned: {type(error).__name__}: {error}"
+    return row
+
+
+def _scan(ctx: Context, repo: Path, row: dict[str, Any]) -> None:
+    if not repo.is_dir():
+        row["error"] = "the folder does not exist"
+        return
+    has_answers, has_manifest = (repo / ANSWERS).is_file(), (repo / MANIFEST).is_file()
+    if not has_answers and not has_manifest:
+        row["error"] = (f"not a foundation repository: neither {ANSWERS} nor {MANIFEST} is there "
+                        "(render the foundation into it with copier copy, or leave it out of the fleet)")
+        return
+    problems: list[str] = []
+    answers: dict[str, Any] = {}
+    if has_answers:
+        try:
+            loaded = yaml.load((repo / ANSWERS).read_text(encoding="utf-8"), Loader=_Loader)
+            if not isinstance(loaded, dict):
+                raise ValueError("it is not a mapping of answers")
+            answers = loaded
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as error:
+            problems.append(f"{ANSWERS} is corrupt ({str(error).splitlines()[0]})")
+    else:
+        problems.append(f"{ANSWERS} is missing")
+    manifest, why = _read_json(repo / MANIFEST)
+    if why or not isinstance(manifest, dict):
+        problems.append(f"{MANIFEST} {why or 'is not a JSON object'}")
+        manifest = {}
+    team = manifest.get("team") if isinstance(manifest.get("team"), dict) else {}
+    row["team"] = str(answers.get("team_slug") or team.get("slug") or repo.name)
+    row["team_name"] = answers.get("team_name") or team.get("name")
+    row["owner"] = answers.get("owner") or team.get("owner")
+    row["version"] = str(answers.get("_commit") or manifest.get("template_version") or "") or None
+    row["profile"] = answers.get("permission_profile") or manifest.get("profile")
+    stacks = answers.get("stacks") or manifest.get("stacks") or []
+    row["stacks"] = [str(s) for s in stacks] if isinstance(stacks, list) else []
+    if problems:
+        row["error"] = "; ".join(problems) + " (restore it with python3 .claude/foundation/update.py, or copier recopy)"
+
+    settings = _scan_settings(ctx, repo, row)
+    _scan_skills(ctx, repo, row, manifest)
+    _scan_mcp(ctx, repo, row, settings)
+    _scan_hook_scripts(repo, row, manifest)
+    try:
+        row["findings"] = [as_dict(f) for f in ctx.posture(repo)]
+    except Exception as error:  # noqa: BLE001 - the check is run on a repo it may not expect
+        row["posture_error"] = f"the posture check failed on this repository: {type(error).__name__}: {error}"
+
+
+# ---------------------------------------------------------------- settings.json
+
+
+def _scan_settings(ctx: Context, repo: Path, row: dict[str, Any]) -> dict[str, Any] | None:
+    flags = row["flags"]
+    settings, why = _read_json(repo / SETTINGS)
+    if why or not isinstance(settings, dict):
+        _flag(flags, "settings-unparsable", SETTINGS,
+              f"{SETTINGS} {why or 'is not a JSON object'}; the client drops it silently, so no deny rule, "
+              "ask rule or hook of the foundation applies")
+        return None
+    local, local_why = _read_json(repo / LOCAL_SETTINGS)
+    layers = [(SETTINGS, settings)]
+    if isinstance(local, dict):
+        layers.append((LOCAL_SETTINGS, local))
+
+    # bypass
+    for file, data in layers:
+        permissions = data.get("permissions") if isinstance(data.get("permissions"), dict) else {}
+        if permissions.get("defaultMode") == "bypassPermissions":
+            _flag(flags, "bypass-possible", file, "defaultMode is bypassPermissions: every call runs without any approval")
+    permissions = settings.get("permissions") if isinstance(settings.get("permissions"), dict) else {}
+    if permissions.get("disableBypassPermissionsMode") != "disable":
+        _flag(flags, "bypass-possible", SETTINGS, "permissions.disableBypassPermissionsMode is not \"disable\": "
+              "anyone can start an agent with --dangerously-skip-permissions")
+
+    # allow rules
+    profile_rules = ctx.allowed_by_profile(str(row["profile"] or ""), row["stacks"])
+    broad, mcp_write = [], []
+    for file, data in layers:
+        perms = data.get("permissions") if isinstance(data.get("permissions"), dict) else {}
+        allow = perms.get("allow") if isinstance(perms.get("allow"), list) else []
+        for rule in allow:
+            if not isinstance(rule, str):
+                continue
+            if rule.startswith("mcp__"):
+                why_write = _mcp_write_reason(ctx, rule)
+                if why_write:
+                    mcp_write.append((file, f"{rule} ({why_write})"))
+                continue
+            if rule in profile_rules:
+                continue  # the profile's own rules; the guard hook covers what they over-match
+            reason = ctx.broad_reason(rule)
+            if reason:
+                broad.append((file, f"{rule} {reason}"))
+    for code, items in (("broad-allow", broad), ("mcp-write-unapproved", mcp_write)):
+        for file in dict.fromkeys(f for f, _ in items):
+            listed = "; ".join(text for f, text in items if f == file)
+            _flag(flags, code, file, f"allow rules: {listed}")
+
+    _check_hooks(ctx, repo, settings, row)
+    return settings
+
+
+def _mcp_write_reason(ctx: Context, rule: str) -> str | None:
+    parts = rule.split("__", 2)
+    server = parts[1] if len(parts) > 1 else ""
+    tool = parts[2] if len(parts) > 2 else "*"
+    known = ctx.servers.get(server)
+    if server in ("", "*"):
+        return "every tool of every MCP server"
+    if known is None:
+        return "server not in the vetted registry; its tools are unknown"
+    if tool in ("*", "") and known["write"]:
+        return f"every tool, including {', '.join(sorted(known['write'])[:3])}"
+    if tool in known["write"]:
+        return f"{known['risk']}-risk write tool"
+    if tool not in known["read"] and tool not in ("*", ""):
+        return "not a tool the registry lists as read-only"
+    return None
+
+
+def _hook_entries(hooks: Any, event: str) -> list[tuple[str, str]]:
+    """(matcher, command) of every command hook under one event."""
+    out = []
+    for entry in (hooks.get(event) if isinstance(hooks, dict) else None) or []:
+        if not isinstance(entry, dict):
+            continue
+        for hook in entry.get("hooks") or []:
+            if isinstance(hook, dict):
+                out.append((str(entry.get("matcher", "")), str(hook.get("command", ""))))
+    return out
+
+
+def _check_hooks(ctx: Context, repo: Path, settings: dict[str, Any], row: dict[str, Any]) -> None:
+    expected_sets = [ctx.expected_hooks]
+    policy, _ = _read_json(repo / POLICY)
+    floor_hooks = ((policy or {}).get("floor") or {}).get("hooks") if isinstance(policy, dict) else None
+    if isinstance(floor_hooks, dict) and floor_hooks != ctx.expected_hooks:
+        expected_sets.append(floor_hooks)  # what the team's own release rendered
+    actual = settings.get("hooks") if isinstance(settings.get("hooks"), dict) else {}
+    if settings.get("disableAllHooks") is True:
+        _flag(row["flags"], "hooks-removed", SETTINGS, "disableAllHooks is true: neither the guard nor the audit hook runs")
+        return
+    best: tuple[list[str], list[str]] | None = None
+    for expected in expected_sets:
+        removed, edited = [], []
+        for event in expected:
+            have = _hook_entries(actual, event)
+            for matcher, command in _hook_entries(expected, event):
+                if (matcher, command) in have:
+                    continue
+                script = "guard.py" if "guard.py" in command else "audit.py" if "audit.py" in command else command
+                same_script = [h for h in have if script in h[1]]
+                (edited if same_script else removed).append(f"{event} {script.removesuffix('.py')} hook"
+                                                            + (f" (now: matcher {same_script[0][0]!r}, command {same_script[0][1][:80]!r})" if same_script else ""))
+        if best is None or len(removed) + len(edited) < len(best[0]) + len(best[1]):
+            best = (removed, edited)
+    removed, edited = best or ([], [])
+    if removed:
+        _flag(row["flags"], "hooks-removed", SETTINGS, "missing from settings.json: " + ", ".join(removed))
+    if edited:
+        _flag(row["flags"], "hooks-edited", SETTINGS, "changed in settings.json: " + "; ".join(edited))
+
+
+def _scan_hook_scripts(repo: Path, row: dict[str, Any], manifest: dict[str, Any]) -> None:
+    files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+    for script in (GUARD_SCRIPT, AUDIT_SCRIPT):
+        path = repo / script
+        if not path.is_file():
+            _flag(row["flags"], "hooks-removed", script, f"{script} is missing: the hook fails, and the guard blocks every call")
+        elif script in files and hashlib.sha256(path.read_bytes()).hexdigest() != files[script]:
+            _flag(row["flags"], "hooks-edited", script, f"{script} differs from the rendered file (manifest hash)")
+
+
+# ---------------------------------------------------------------- skills
+
+
+def _scan_skills(ctx: Context, repo: Path, row: dict[str, Any], manifest: dict[str, Any]) -> None:
+    rendered = {}
+    for entry in manifest.get("skills") or []:
+        if isinstance(entry, dict) and entry.get("name"):
+            rendered[str(entry["name"])] = entry
+    files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+    folder = repo / SKILLS
+    present = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    names = {p.name for p in present}
+    for skill_dir in present:
+        name = skill_dir.name
+        skill_md = skill_dir / "SKILL.md"
+        try:
+            content = skill_md.read_bytes()[:MAX_SKILL_BYTES] if skill_md.is_file() else None
+        except OSError:
+            content = None
+        digest = hashlib.sha256(content).hexdigest() if content is not None else None
+        if name in rendered or name in ctx.registry_skills:
+            registry_version, registry_sha = ctx.registry_skills.get(name, (None, None))
+            entry = rendered.get(name) or {}
+            version = str(entry.get("version") or "") or None
+            if entry:
+                modified = digest != entry.get("sha256") or _other_files_edited(repo, name, files)
+            else:
+                modified = digest != registry_sha
+                version = registry_version if not modified else None
+            stale = False
+            if registry_version is not None:
+                mine, theirs = versions.parse(version), versions.parse(registry_version)
+                stale = bool(mine and theirs and mine < theirs) or (not modified and digest != registry_sha)
+            status = "modified" if modified else "stale" if stale else "current"
+            if registry_version is None:
+                status = "withdrawn"  # rendered from the registry, no longer in it
+            row["skills"]["registry"].append({
+                "name": name, "version": version, "registry_version": registry_version,
+                "status": status, "stale": stale, "modified": modified,
+            })
+        else:
+            row["skills"]["local"].append({
+                "name": name,
+                "sha256": digest,
+                "size": len(content) if content is not None else 0,
+                "_text": content.decode("utf-8", "replace") if content is not None else "",
+            })
+    for name in rendered:
+        if name not in names:
+            row["skills"]["registry"].append({
+                "name": name, "version": str(rendered[name].get("version") or "") or None,
+                "registry_version": ctx.registry_skills.get(name, (None,))[0],
+                "status": "deleted", "stale": False, "modified": True,
+            })
+
+
+def _other_files_edited(repo: Path, name: str, files: dict[str, str]) -> bool:
+    prefix = f"{SKILLS}/{name}/"
+    for path, expected in files.items():
+        if path.startswith(prefix) and not path.endswith("/SKILL.md"):
+            try:
+                if hashlib.sha256((repo / path).read_bytes()).hexdigest() != expected:
+                    return True
+            except OSError:
+                return True
+    return False
+
+
+# ---------------------------------------------------------------- .mcp.json
+
+
+def _scan_mcp(ctx: Context, repo: Path, row: dict[str, Any], settings: dict[str, Any] | None) -> None:
+    data, why = _read_json(repo / MCP)
+    if why == "is missing":
+        return
+    if why or not isinstance(data, dict) or not isinstance(data.get("mcpServers", {}), dict):
+        row["mcp_servers"].append({"name": "(.mcp.json)", "vetted": False, "risk": "unknown", "package": None,
+                                   "version": None, "enabled": False,
+                                   "note": f"{MCP} {why or 'has no mcpServers mapping'}; the client loads none of its servers"})
+        return
+    enabled_all = bool(settings and settings.get("enableAllProjectMcpServers") is True)
+    enabled = set(settings.get("enabledMcpjsonServers") or []) if settings else set()
+    for name, config in sorted(data.get("mcpServers", {}).items()):
+        known = ctx.servers.get(name)
+        package, version = _package_of(config)
+        item = {"name": name, "vetted": False, "risk": "unknown", "package": package, "version": version,
+                "enabled": enabled_all or name in enabled, "note": None}
+        if known is None:
+            item["note"] = "not in the vetted registry"
+        elif config != known["config"]:
+            item["note"] = f"differs from the registry's {known['package']}@{known['version']} (edited command, version or arguments)"
+        else:
+            item.update(vetted=True, risk=known["risk"])
+        row["mcp_servers"].append(item)
+
+
+def _package_of(config: Any) -> tuple[str | None, str | None]:
+    if not isinstance(config, dict):
+        return None, None
+    if config.get("url"):
+        return str(config["url"]), None
+    for arg in config.get("args") or []:
+        arg = str(arg)
+        if arg.startswith("-"):
+            continue
+        for sep in ("==", "@"):
+            head, _, tail = arg.rpartition(sep)
+            if head and tail and not head.endswith("/"):
+                return head, tail
+        return arg, None
+    return (str(config.get("command")) if config.get("command") else None), None
