@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, Callable
@@ -99,9 +100,20 @@ class Context:
         return None
 
 
-def _read_json(path: Path) -> tuple[Any, str | None]:
+def _read_bytes(path: str) -> bytes | None:
+    """The file's bytes, or None when it is missing or not a regular file."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def _read_json(path: str) -> tuple[Any, str | None]:
+    try:
+        raw = _read_bytes(path)
+        if raw is None:
+            return None, "is missing"
     except FileNotFoundError:
         return None, "is missing"
     except OSError as error:
@@ -149,38 +161,42 @@ def scan_repo(ctx: Context, label: str, path: Path, url: str | None = None) -> d
     return row
 
 
-def _scan(ctx: Context, repo: Path, row: dict[str, Any]) -> None:
-    if not repo.is_dir():
+def _scan(ctx: Context, repo_path: Path, row: dict[str, Any]) -> None:
+    repo = str(repo_path) + os.sep  # plain strings: pathlib costs more than the reads on a large fleet
+    if not os.path.isdir(repo):
         row["error"] = "the folder does not exist"
         return
-    has_answers, has_manifest = (repo / ANSWERS).is_file(), (repo / MANIFEST).is_file()
+    has_answers, has_manifest = os.path.isfile(repo + ANSWERS), os.path.isfile(repo + MANIFEST)
     if not has_answers and not has_manifest:
         row["error"] = (f"not a foundation repository: neither {ANSWERS} nor {MANIFEST} is there "
                         "(render the foundation into it with copier copy, or leave it out of the fleet)")
         return
     problems: list[str] = []
+    manifest, why = _read_json(repo + MANIFEST)
+    if why or not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        problems.append(f"{MANIFEST} {why or 'is not a foundation manifest'}")
+        manifest = {}
+    team = manifest.get("team") if isinstance(manifest.get("team"), dict) else {}
     answers: dict[str, Any] = {}
-    if has_answers:
+    # The manifest carries the version, team, profile and stacks; the answers (YAML, slow to parse) are read
+    # only when the manifest cannot say (the posture check judges the answers file itself).
+    if not has_answers:
+        problems.append(f"{ANSWERS} is missing")
+    elif not manifest or not team.get("slug") or not manifest.get("template_version"):
         try:
-            loaded = yaml.load((repo / ANSWERS).read_text(encoding="utf-8"), Loader=_Loader)
+            with open(repo + ANSWERS, encoding="utf-8") as handle:
+                loaded = yaml.load(handle.read(), Loader=_Loader)
             if not isinstance(loaded, dict):
                 raise ValueError("it is not a mapping of answers")
             answers = loaded
         except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as error:
             problems.append(f"{ANSWERS} is corrupt ({str(error).splitlines()[0]})")
-    else:
-        problems.append(f"{ANSWERS} is missing")
-    manifest, why = _read_json(repo / MANIFEST)
-    if why or not isinstance(manifest, dict):
-        problems.append(f"{MANIFEST} {why or 'is not a JSON object'}")
-        manifest = {}
-    team = manifest.get("team") if isinstance(manifest.get("team"), dict) else {}
-    row["team"] = str(answers.get("team_slug") or team.get("slug") or repo.name)
-    row["team_name"] = answers.get("team_name") or team.get("name")
-    row["owner"] = answers.get("owner") or team.get("owner")
-    row["version"] = str(answers.get("_commit") or manifest.get("template_version") or "") or None
-    row["profile"] = answers.get("permission_profile") or manifest.get("profile")
-    stacks = answers.get("stacks") or manifest.get("stacks") or []
+    row["team"] = str(team.get("slug") or answers.get("team_slug") or repo_path.name)
+    row["team_name"] = team.get("name") or answers.get("team_name")
+    row["owner"] = team.get("owner") or answers.get("owner")
+    row["version"] = str(manifest.get("template_version") or answers.get("_commit") or "") or None
+    row["profile"] = manifest.get("profile") or answers.get("permission_profile")
+    stacks = manifest.get("stacks") or answers.get("stacks") or []
     row["stacks"] = [str(s) for s in stacks] if isinstance(stacks, list) else []
     if problems:
         row["error"] = "; ".join(problems) + " (restore it with python3 .claude/foundation/update.py, or copier recopy)"
@@ -190,7 +206,7 @@ def _scan(ctx: Context, repo: Path, row: dict[str, Any]) -> None:
     _scan_mcp(ctx, repo, row, settings)
     _scan_hook_scripts(repo, row, manifest)
     try:
-        row["findings"] = [as_dict(f) for f in ctx.posture(repo)]
+        row["findings"] = [as_dict(f) for f in ctx.posture(repo_path)]
     except Exception as error:  # noqa: BLE001 - the check is run on a repo it may not expect
         row["posture_error"] = f"the posture check failed on this repository: {type(error).__name__}: {error}"
 
@@ -198,15 +214,15 @@ def _scan(ctx: Context, repo: Path, row: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- settings.json
 
 
-def _scan_settings(ctx: Context, repo: Path, row: dict[str, Any]) -> dict[str, Any] | None:
+def _scan_settings(ctx: Context, repo: str, row: dict[str, Any]) -> dict[str, Any] | None:
     flags = row["flags"]
-    settings, why = _read_json(repo / SETTINGS)
+    settings, why = _read_json(repo + SETTINGS)
     if why or not isinstance(settings, dict):
         _flag(flags, "settings-unparsable", SETTINGS,
               f"{SETTINGS} {why or 'is not a JSON object'}; the client drops it silently, so no deny rule, "
               "ask rule or hook of the foundation applies")
         return None
-    local, local_why = _read_json(repo / LOCAL_SETTINGS)
+    local, _ = _read_json(repo + LOCAL_SETTINGS)
     layers = [(SETTINGS, settings)]
     if isinstance(local, dict):
         layers.append((LOCAL_SETTINGS, local))
@@ -279,16 +295,18 @@ def _hook_entries(hooks: Any, event: str) -> list[tuple[str, str]]:
     return out
 
 
-def _check_hooks(ctx: Context, repo: Path, settings: dict[str, Any], row: dict[str, Any]) -> None:
-    expected_sets = [ctx.expected_hooks]
-    policy, _ = _read_json(repo / POLICY)
-    floor_hooks = ((policy or {}).get("floor") or {}).get("hooks") if isinstance(policy, dict) else None
-    if isinstance(floor_hooks, dict) and floor_hooks != ctx.expected_hooks:
-        expected_sets.append(floor_hooks)  # what the team's own release rendered
+def _check_hooks(ctx: Context, repo: str, settings: dict[str, Any], row: dict[str, Any]) -> None:
     actual = settings.get("hooks") if isinstance(settings.get("hooks"), dict) else {}
     if settings.get("disableAllHooks") is True:
         _flag(row["flags"], "hooks-removed", SETTINGS, "disableAllHooks is true: neither the guard nor the audit hook runs")
         return
+    if actual == ctx.expected_hooks:
+        return  # the common case: exactly today's hooks
+    expected_sets = [ctx.expected_hooks]
+    policy, _ = _read_json(repo + POLICY)
+    floor_hooks = ((policy or {}).get("floor") or {}).get("hooks") if isinstance(policy, dict) else None
+    if isinstance(floor_hooks, dict) and floor_hooks != ctx.expected_hooks:
+        expected_sets.append(floor_hooks)  # what the team's own release rendered
     best: tuple[list[str], list[str]] | None = None
     for expected in expected_sets:
         removed, edited = [], []
@@ -310,35 +328,37 @@ def _check_hooks(ctx: Context, repo: Path, settings: dict[str, Any], row: dict[s
         _flag(row["flags"], "hooks-edited", SETTINGS, "changed in settings.json: " + "; ".join(edited))
 
 
-def _scan_hook_scripts(repo: Path, row: dict[str, Any], manifest: dict[str, Any]) -> None:
+def _scan_hook_scripts(repo: str, row: dict[str, Any], manifest: dict[str, Any]) -> None:
     files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
     for script in (GUARD_SCRIPT, AUDIT_SCRIPT):
-        path = repo / script
-        if not path.is_file():
+        content = _read_bytes(repo + script)
+        if content is None:
             _flag(row["flags"], "hooks-removed", script, f"{script} is missing: the hook fails, and the guard blocks every call")
-        elif script in files and hashlib.sha256(path.read_bytes()).hexdigest() != files[script]:
+        elif script in files and hashlib.sha256(content).hexdigest() != files[script]:
             _flag(row["flags"], "hooks-edited", script, f"{script} differs from the rendered file (manifest hash)")
 
 
 # ---------------------------------------------------------------- skills
 
 
-def _scan_skills(ctx: Context, repo: Path, row: dict[str, Any], manifest: dict[str, Any]) -> None:
+def _scan_skills(ctx: Context, repo: str, row: dict[str, Any], manifest: dict[str, Any]) -> None:
     rendered = {}
     for entry in manifest.get("skills") or []:
         if isinstance(entry, dict) and entry.get("name"):
             rendered[str(entry["name"])] = entry
     files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
-    folder = repo / SKILLS
-    present = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
-    names = {p.name for p in present}
-    for skill_dir in present:
-        name = skill_dir.name
-        skill_md = skill_dir / "SKILL.md"
+    try:
+        present = sorted(entry.name for entry in os.scandir(repo + SKILLS) if entry.is_dir())
+    except (FileNotFoundError, NotADirectoryError):
+        present = []
+    names = set(present)
+    for name in present:
         try:
-            content = skill_md.read_bytes()[:MAX_SKILL_BYTES] if skill_md.is_file() else None
+            content = _read_bytes(f"{repo}{SKILLS}/{name}/SKILL.md")
         except OSError:
             content = None
+        if content is not None:
+            content = content[:MAX_SKILL_BYTES]
         digest = hashlib.sha256(content).hexdigest() if content is not None else None
         if name in rendered or name in ctx.registry_skills:
             registry_version, registry_sha = ctx.registry_skills.get(name, (None, None))
@@ -376,12 +396,13 @@ def _scan_skills(ctx: Context, repo: Path, row: dict[str, Any], manifest: dict[s
             })
 
 
-def _other_files_edited(repo: Path, name: str, files: dict[str, str]) -> bool:
+def _other_files_edited(repo: str, name: str, files: dict[str, str]) -> bool:
     prefix = f"{SKILLS}/{name}/"
     for path, expected in files.items():
         if path.startswith(prefix) and not path.endswith("/SKILL.md"):
             try:
-                if hashlib.sha256((repo / path).read_bytes()).hexdigest() != expected:
+                content = _read_bytes(repo + path)
+                if content is None or hashlib.sha256(content).hexdigest() != expected:
                     return True
             except OSError:
                 return True
@@ -391,8 +412,8 @@ def _other_files_edited(repo: Path, name: str, files: dict[str, str]) -> bool:
 # ---------------------------------------------------------------- .mcp.json
 
 
-def _scan_mcp(ctx: Context, repo: Path, row: dict[str, Any], settings: dict[str, Any] | None) -> None:
-    data, why = _read_json(repo / MCP)
+def _scan_mcp(ctx: Context, repo: str, row: dict[str, Any], settings: dict[str, Any] | None) -> None:
+    data, why = _read_json(repo + MCP)
     if why == "is missing":
         return
     if why or not isinstance(data, dict) or not isinstance(data.get("mcpServers", {}), dict):

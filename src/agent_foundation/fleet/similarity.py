@@ -48,19 +48,15 @@ def normalise(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-class _Tokens:
-    def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
+class _Tokens(dict):
+    """token -> a deterministic integer id (CRC-32 and length), computed once per distinct token."""
+
+    def __missing__(self, token: str) -> int:
+        value = self[token] = zlib.crc32(token.encode("utf-8")) | (len(token) << 32)
+        return value
 
     def __call__(self, tokens: list[str]) -> list[int]:
-        ids = self.ids
-        out = []
-        for token in tokens:
-            value = ids.get(token)
-            if value is None:
-                value = ids[token] = zlib.crc32(token.encode("utf-8")) | (len(token) << 32)
-            out.append(value)
-        return out
+        return list(map(self.__getitem__, tokens))
 
 
 def shingles(ids: list[int]) -> frozenset[int]:
