@@ -1,0 +1,464 @@
+"""The posture check: are this repository's agent guardrails still the ones the foundation rendered?
+
+    python3 .claude/foundation/check.py              lists each finding with what to do; exit 1 if any is an error
+    python3 .claude/foundation/check.py --json       the same as JSON (for tools)
+    python3 .claude/foundation/check.py --format github   also as GitHub Actions annotations (used by the CI workflow)
+    python3 .claude/foundation/check.py --repo PATH  check another repository (default: the one this file is in)
+
+Compares .claude/settings.json, settings.local.json and .mcp.json with the floor the foundation rendered into
+.claude/foundation/policy.json, and every foundation-owned file with its hash in .claude/foundation/manifest.json.
+The platform team's fleet report imports this same module and calls posture_findings(repo). Standard library
+only; nothing depends on the current directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+SETTINGS = ".claude/settings.json"
+LOCAL_SETTINGS = ".claude/settings.local.json"
+MCP = ".mcp.json"
+POLICY = ".claude/foundation/policy.json"
+MANIFEST = ".claude/foundation/manifest.json"
+DEFAULT_MODES = ("default", "acceptEdits", "plan", "auto", "dontAsk", "bypassPermissions")
+RESTORE = (
+    "Restore it: `git checkout -- {file}` if the change is not committed yet; otherwise re-render the foundation's "
+    "files from your answers with `python3 .claude/foundation/update.py` (or `copier recopy --trust`). Team changes "
+    "belong in .claude/settings.local.json, your own .claude/rules/*.md, or your answers in .copier-answers.yml."
+)
+DROPPED = (
+    "Claude Code silently ignores a settings file that fails to load: every deny rule and every hook in it "
+    "(the guard and the audit log) would be switched off, with no error shown."
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str  # stable identifier, e.g. "deny-rule-missing"
+    severity: str  # "error" fails the check; "warning" is reported (and fails only with --strict)
+    file: str  # path relative to the repository root
+    message: str  # what is wrong
+    fix: str  # what to do about it
+
+
+# ---------------------------------------------------------------- loading
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def _load_json(repo: Path, relative: str) -> Any:
+    """The parsed file, None when it does not exist; raises _Unreadable with the reason otherwise."""
+    path = repo / relative
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise _Unreadable(f"cannot be read ({error})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        if any(line.startswith(("<<<<<<<", ">>>>>>>", "=======")) for line in text.splitlines()):
+            raise _Unreadable(f"holds merge-conflict markers (line {error.lineno}), so it is not valid JSON") from None
+        raise _Unreadable(f"is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- settings
+
+
+def _settings_shape_errors(settings: Any) -> list[str]:
+    """What would make the client reject the file (it then drops the whole file without a word)."""
+    if not isinstance(settings, dict):
+        return ["the top level is not a JSON object"]
+    errors = []
+    permissions = settings.get("permissions", {})
+    if not isinstance(permissions, dict):
+        errors.append('"permissions" is not an object')
+        permissions = {}
+    for key in ("allow", "ask", "deny"):
+        rules = permissions.get(key, [])
+        if not isinstance(rules, list) or not all(isinstance(rule, str) for rule in rules):
+            errors.append(f'"permissions.{key}" is not a list of rule strings')
+    mode = permissions.get("defaultMode")
+    if mode is not None and mode not in DEFAULT_MODES:
+        errors.append(f'"permissions.defaultMode" is {mode!r}, not one of {", ".join(DEFAULT_MODES)}')
+    disable = permissions.get("disableBypassPermissionsMode")
+    if disable is not None and disable != "disable":
+        errors.append(f'"permissions.disableBypassPermissionsMode" is {disable!r}; the only accepted value is "disable"')
+    if not isinstance(settings.get("hooks", {}), dict):
+        errors.append('"hooks" is not an object')
+    return errors
+
+
+def _rules(settings: dict, kind: str) -> list[str]:
+    permissions = settings.get("permissions") if isinstance(settings.get("permissions"), dict) else {}
+    rules = permissions.get(kind) or []
+    return [rule for rule in rules if isinstance(rule, str)] if isinstance(rules, list) else []
+
+
+def _hook_entries(settings: dict, event: str) -> list[tuple[Any, dict]]:
+    """(matcher, hook) pairs configured for an event."""
+    hooks = settings.get("hooks") if isinstance(settings.get("hooks"), dict) else {}
+    out = []
+    for entry in hooks.get(event) or []:
+        if isinstance(entry, dict):
+            for hook in entry.get("hooks") or []:
+                if isinstance(hook, dict):
+                    out.append((entry.get("matcher"), hook))
+    return out
+
+
+def _hook_name(command: str) -> str:
+    if "guard.py" in command:
+        return "the guard hook"
+    if "audit.py" in command:
+        return "the audit hook"
+    return "a foundation hook"
+
+
+def _check_hooks(settings: dict, floor_hooks: dict) -> list[Finding]:
+    findings = []
+    for event, entries in floor_hooks.items():
+        for entry in entries:
+            for wanted in entry.get("hooks", []):
+                command = wanted.get("command", "")
+                name = _hook_name(command)
+                present = [(matcher, hook) for matcher, hook in _hook_entries(settings, event) if hook.get("command") == command]
+                if not present:
+                    findings.append(Finding(
+                        "hook-missing", "error", SETTINGS,
+                        f"{name} is missing from hooks.{event} (or its command was changed); without it "
+                        + ("tool calls are no longer checked against the policy." if name == "the guard hook"
+                           else f"{event} events are no longer written to the audit log."),
+                        f'Put back in hooks.{event}: {json.dumps({**({"matcher": entry["matcher"]} if "matcher" in entry else {}), "hooks": [wanted]})}. '
+                        + RESTORE.format(file=SETTINGS),
+                    ))
+                    continue
+                wanted_matcher = entry.get("matcher")
+                every = (None, "", "*")
+                good = [
+                    hook for matcher, hook in present
+                    if (matcher == wanted_matcher or (wanted_matcher in every and matcher in every))
+                    and (hook.get("timeout") or 60) >= (wanted.get("timeout") or 60)
+                ]
+                if not good:
+                    matcher, hook = present[0]
+                    findings.append(Finding(
+                        "hook-changed", "error", SETTINGS,
+                        f"{name} in hooks.{event} was changed: matcher {matcher!r} (expected {wanted_matcher!r}), "
+                        f"timeout {hook.get('timeout')!r} (expected at least {wanted.get('timeout')!r}). A narrower matcher "
+                        "skips tools; a shorter timeout lets the client kill the hook, and a killed hook lets the call through.",
+                        "Restore the foundation's matcher and timeout. " + RESTORE.format(file=SETTINGS),
+                    ))
+    return findings
+
+
+def _broad_allow_message(rule: str) -> str:
+    if rule in ("Bash", "Bash(*)", "Bash(:*)", "Bash(**)"):
+        return (f"allow rule {rule!r} runs every shell command without asking (curl | sh, rm -rf, pushes), leaving "
+                "only the deny rules and the guard between an agent and the machine.")
+    if "(" not in rule:
+        return f"allow rule {rule!r} approves every use of the {rule} tool without asking."
+    return f"allow rule {rule!r} is not in the {{profile}} profile or in your answers (extra_allow)."
+
+
+def _check_settings(repo: Path, settings: dict, policy: dict | None) -> list[Finding]:
+    findings: list[Finding] = []
+    permissions = settings.get("permissions") if isinstance(settings.get("permissions"), dict) else {}
+    if settings.get("disableAllHooks") is True:
+        findings.append(Finding("hooks-disabled", "error", SETTINGS,
+                                '"disableAllHooks": true switches off the guard and the audit log.',
+                                'Remove "disableAllHooks". ' + RESTORE.format(file=SETTINGS)))
+    floor = (policy or {}).get("floor") or {}
+    wanted_disable = floor.get("disableBypassPermissionsMode", "disable")
+    if permissions.get("disableBypassPermissionsMode") != wanted_disable:
+        findings.append(Finding(
+            "bypass-mode-possible", "error", SETTINGS,
+            '"permissions.disableBypassPermissionsMode" is not "disable", so an agent can be started with '
+            "--dangerously-skip-permissions (bypass mode), where nothing asks before a command runs.",
+            'Set "permissions": {"disableBypassPermissionsMode": "disable"}. ' + RESTORE.format(file=SETTINGS),
+        ))
+    if permissions.get("defaultMode") == "bypassPermissions":
+        findings.append(Finding(
+            "bypass-mode-default", "error", SETTINGS,
+            '"permissions.defaultMode" is "bypassPermissions": every session would start with no permission prompts.',
+            'Set "defaultMode" back to the profile\'s mode ("default"). ' + RESTORE.format(file=SETTINGS),
+        ))
+    if policy is None:
+        return findings
+    deny = set(_rules(settings, "deny"))
+    missing = [rule for rule in floor.get("deny", []) if rule not in deny]
+    if missing:
+        findings.append(Finding(
+            "deny-rule-missing", "error", SETTINGS,
+            f"{len(missing)} foundation deny rule(s) missing from permissions.deny: {', '.join(missing)}",
+            "Put the rule(s) back in permissions.deny. " + RESTORE.format(file=SETTINGS),
+        ))
+    ask = set(_rules(settings, "ask"))
+    missing = [rule for rule in floor.get("ask", []) if rule not in ask]
+    if missing:
+        findings.append(Finding(
+            "ask-rule-missing", "error", SETTINGS,
+            f"{len(missing)} foundation ask rule(s) missing from permissions.ask: {', '.join(missing)}",
+            "Put the rule(s) back in permissions.ask. " + RESTORE.format(file=SETTINGS),
+        ))
+    allowed = set(floor.get("allow", []))
+    for rule in _rules(settings, "allow"):
+        if rule not in allowed:
+            findings.append(Finding(
+                "allow-rule-too-broad", "error", SETTINGS,
+                _broad_allow_message(rule).format(profile=policy.get("profile", "team's")),
+                "Remove it. To allow a specific command for the whole team, add it to extra_allow in "
+                ".copier-answers.yml and run `copier update` (the render refuses rules that would allow what the "
+                "organisation denies); for yourself only, use .claude/settings.local.json.",
+            ))
+    findings += _check_hooks(settings, floor.get("hooks") or {})
+    vetted = ((policy.get("mcp") or {}).get("servers")) or {}
+    for name in settings.get("enabledMcpjsonServers") or []:
+        if name not in vetted:
+            findings.append(Finding(
+                "mcp-server-unvetted", "error", SETTINGS,
+                f"enabledMcpjsonServers approves {name!r}, which is not in the vetted MCP server registry.",
+                f"Remove {name!r} from enabledMcpjsonServers; ask the platform team to vet the server if you need it.",
+            ))
+    if settings.get("enableAllProjectMcpServers") is True:
+        findings.append(Finding(
+            "mcp-all-approved", "error", SETTINGS,
+            '"enableAllProjectMcpServers": true approves any server anyone adds to .mcp.json, vetted or not.',
+            'Set it to false; the vetted servers you chose are approved one by one in "enabledMcpjsonServers".',
+        ))
+    return findings
+
+
+def _check_local_settings(repo: Path) -> list[Finding]:
+    """settings.local.json is personal and git-ignored: reported so its owner sees it, never shipped."""
+    try:
+        local = _load_json(repo, LOCAL_SETTINGS)
+    except _Unreadable as error:
+        return [Finding("local-settings-invalid", "warning", LOCAL_SETTINGS, f"{LOCAL_SETTINGS} {error}; the client ignores it.",
+                        "Fix the JSON or delete the file.")]
+    if not isinstance(local, dict):
+        return []
+    findings = []
+    if local.get("disableAllHooks") is True:
+        findings.append(Finding("hooks-disabled", "error", LOCAL_SETTINGS,
+                                '"disableAllHooks": true in your local settings switches off the guard and the audit log.',
+                                'Remove "disableAllHooks" from .claude/settings.local.json.'))
+    permissions = local.get("permissions") if isinstance(local.get("permissions"), dict) else {}
+    if permissions.get("defaultMode") == "bypassPermissions":
+        findings.append(Finding("bypass-mode-default", "warning", LOCAL_SETTINGS,
+                                'Your local "defaultMode" is "bypassPermissions" (the project setting blocks it while it is intact).',
+                                'Remove "defaultMode" from .claude/settings.local.json.'))
+    for rule in _rules(local, "allow"):
+        if rule in ("Bash", "Bash(*)", "Bash(:*)", "Bash(**)"):
+            findings.append(Finding("allow-rule-too-broad", "warning", LOCAL_SETTINGS,
+                                    _broad_allow_message(rule), "Allow the specific commands you need instead."))
+    return findings
+
+
+# ---------------------------------------------------------------- MCP servers
+
+
+def _vetted_config(name: str, policy: dict, manifest: dict | None) -> dict | None:
+    """The rendered .mcp.json entry of a vetted server chosen by the team, or None when unknown."""
+    server = (((policy.get("mcp") or {}).get("servers")) or {}).get(name) or {}
+    if isinstance(server.get("config"), dict):
+        return server["config"]
+    for entry in (manifest or {}).get("mcp_servers") or []:
+        if entry.get("name") == name:
+            return {"package": entry.get("package"), "version": str(entry.get("version", ""))}
+    return None
+
+
+def _config_matches(config: dict, vetted: dict) -> bool:
+    if "package" not in vetted:  # the exact rendered entry
+        return config == vetted
+    package, version = vetted["package"], vetted["version"]
+    if str(package).startswith(("http://", "https://")):
+        return config.get("url") == package
+    args = [str(arg) for arg in config.get("args") or []]
+    pins = {"npx": f"{package}@{version}", "uvx": f"{package}=={version}"}
+    pin = pins.get(str(config.get("command")))
+    return pin is not None and pin in args and not any(package in arg and arg != pin for arg in args)
+
+
+def _check_mcp(repo: Path, policy: dict, manifest: dict | None) -> list[Finding]:
+    try:
+        data = _load_json(repo, MCP)
+    except _Unreadable as error:
+        return [Finding("mcp-invalid", "error", MCP, f"{MCP} {error}.", RESTORE.format(file=MCP))]
+    if data is None:
+        return []
+    servers = data.get("mcpServers") if isinstance(data, dict) else None
+    if not isinstance(servers, dict):
+        return [Finding("mcp-invalid", "error", MCP, f'{MCP} has no "mcpServers" object.', RESTORE.format(file=MCP))]
+    vetted = ((policy.get("mcp") or {}).get("servers")) or {}
+    findings = []
+    for name, config in servers.items():
+        if name not in vetted:
+            findings.append(Finding(
+                "mcp-server-unvetted", "error", MCP,
+                f"MCP server {name!r} is not in the vetted registry: nobody has checked what its tools can read or send.",
+                f"Remove {name!r} from .mcp.json, or ask the platform team to vet it (then choose it in "
+                "mcp_servers in .copier-answers.yml). For a personal experiment use `claude mcp add --scope local`.",
+            ))
+            continue
+        expected = _vetted_config(name, policy, manifest)
+        if expected is None and manifest is None:
+            continue  # reported as manifest-missing; nothing to compare with
+        if expected is None:
+            findings.append(Finding(
+                "mcp-server-not-chosen", "error", MCP,
+                f"MCP server {name!r} is vetted but was added by hand, not chosen in your answers, so its pinned "
+                "version and its tool rules were never rendered.",
+                f"Remove it from .mcp.json and add {name!r} to mcp_servers in .copier-answers.yml, then `copier update`.",
+            ))
+        elif not isinstance(config, dict) or not _config_matches(config, expected):
+            findings.append(Finding(
+                "mcp-server-changed", "error", MCP,
+                f"MCP server {name!r} differs from its vetted command and arguments (another package, version or runner).",
+                RESTORE.format(file=MCP),
+            ))
+    return findings
+
+
+# ---------------------------------------------------------------- foundation files
+
+
+def _check_files(repo: Path, manifest: dict, explained: set[str]) -> list[Finding]:
+    findings = []
+    files = manifest.get("files") or {}
+    for relative, digest in sorted(files.items()):
+        path = repo / relative
+        if relative in explained:
+            continue
+        if not path.is_file():
+            findings.append(Finding(
+                "foundation-file-missing", "error", relative,
+                f"{relative} belongs to the foundation and is missing.",
+                RESTORE.format(file=relative),
+            ))
+        elif _sha256(path) != digest:
+            findings.append(Finding(
+                "foundation-file-edited", "error", relative,
+                f"{relative} belongs to the foundation and was edited (its SHA-256 differs from manifest.json); "
+                "the edit would be lost or conflict on the next update, and it may weaken the guardrails.",
+                RESTORE.format(file=relative),
+            ))
+    return findings
+
+
+# ---------------------------------------------------------------- the check
+
+
+def posture_findings(repo: Path | str) -> list[Finding]:
+    """Every finding for the repository at `repo`, errors and warnings; empty when the posture is intact."""
+    repo = Path(repo)
+    findings: list[Finding] = []
+    documents: dict[str, Any] = {}
+    for relative, code in ((POLICY, "policy"), (MANIFEST, "manifest")):
+        try:
+            documents[relative] = _load_json(repo, relative)
+        except _Unreadable as error:
+            documents[relative] = None
+            findings.append(Finding(f"{code}-invalid", "error", relative, f"{relative} {error}.", RESTORE.format(file=relative)))
+            continue
+        if documents[relative] is None:
+            findings.append(Finding(
+                f"{code}-missing", "error", relative,
+                f"{relative} is missing: this repository has no agent-foundation {code} to check against "
+                + ("(the guard blocks every call without it)." if code == "policy" else "(foundation files cannot be checked)."),
+                "Render the foundation: `copier copy --trust <template> .` or, if it was deleted, "
+                + RESTORE.format(file=relative),
+            ))
+        elif not isinstance(documents[relative], dict):
+            documents[relative] = None
+            findings.append(Finding(f"{code}-invalid", "error", relative, f"{relative} is not a JSON object.", RESTORE.format(file=relative)))
+    policy, manifest = documents[POLICY], documents[MANIFEST]
+
+    try:
+        settings = _load_json(repo, SETTINGS)
+        shape = [] if settings is None else _settings_shape_errors(settings)
+    except _Unreadable as error:
+        settings, shape = None, [str(error)]
+        findings.append(Finding("settings-invalid", "error", SETTINGS, f"{SETTINGS} {error}. {DROPPED}",
+                                "Fix the JSON (resolve the merge conflict, if any). " + RESTORE.format(file=SETTINGS)))
+    else:
+        if settings is None:
+            findings.append(Finding("settings-missing", "error", SETTINGS,
+                                    f"{SETTINGS} is missing: no deny rules, no guard, no audit log.", RESTORE.format(file=SETTINGS)))
+        elif shape:
+            findings.append(Finding("settings-invalid", "error", SETTINGS,
+                                    f"{SETTINGS} fails the client's validation: {'; '.join(shape)}. {DROPPED}",
+                                    RESTORE.format(file=SETTINGS)))
+        else:
+            findings += _check_settings(repo, settings, policy)
+    findings += _check_local_settings(repo)
+    if policy is not None:
+        findings += _check_mcp(repo, policy, manifest)
+    if manifest is not None:
+        # A file with a more precise finding is not reported a second time as "edited".
+        findings += _check_files(repo, manifest, {finding.file for finding in findings})
+    return findings
+
+
+def failed(findings: list[Finding], strict: bool = False) -> bool:
+    return any(f.severity == "error" or strict for f in findings)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _default_repo() -> Path:
+    return Path(__file__).resolve().parent.parent.parent  # <repo>/.claude/foundation/check.py
+
+
+def _annotation(finding: Finding) -> str:
+    level = "error" if finding.severity == "error" else "warning"
+    text = f"{finding.message} Fix: {finding.fix}".replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::{level} file={finding.file},title=agent-foundation {finding.code}::{text}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="check.py", description="Check this repository's agent guardrails.")
+    parser.add_argument("--repo", type=Path, default=None, help="repository to check (default: the one holding this file)")
+    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+    parser.add_argument("--format", choices=("text", "json", "github"), default="text")
+    parser.add_argument("--strict", action="store_true", help="fail on warnings too")
+    args = parser.parse_args(argv)
+    repo = (args.repo or _default_repo()).resolve()
+    findings = posture_findings(repo)
+    bad = failed(findings, args.strict)
+    if args.json or args.format == "json":
+        print(json.dumps({"repo": str(repo), "ok": not bad, "findings": [asdict(f) for f in findings]}, indent=2))
+        return 1 if bad else 0
+    if args.format == "github":
+        for finding in findings:
+            print(_annotation(finding))
+    if not findings:
+        print(f"agent-foundation posture check: OK ({repo})")
+        return 0
+    errors = sum(f.severity == "error" for f in findings)
+    print(f"agent-foundation posture check: {errors} error(s), {len(findings) - errors} warning(s) in {repo}\n")
+    for finding in findings:
+        print(f"{finding.severity.upper():7} {finding.code}  {finding.file}")
+        print(f"        {finding.message}")
+        print(f"        fix: {finding.fix}\n")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.dont_write_bytecode = True  # never leave __pycache__ in the foundation folder
+    sys.exit(main())
