@@ -233,9 +233,16 @@ def extra_mcp_server_errors(foundation: Foundation, extra: Any) -> list[str]:
     return errors
 
 
+def _canonical(value: Any) -> Any:
+    """Team-provided JSON with its keys sorted: the answers file stores mappings sorted, and the same
+    answers must always render the same bytes (the manifest hashes them)."""
+    return json.loads(json.dumps(value, sort_keys=True))
+
+
 def _merge_team_settings(rendered: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """The foundation's settings with the team's additions: hooks appended after the foundation's, the
     foundation's values winning everywhere else."""
+    extra = _canonical(extra)
     for key, value in extra.items():
         if key == "hooks":
             for event, entries in value.items():
@@ -303,7 +310,7 @@ def mcp_config(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any
     names = answers.get("mcp_servers") or []
     servers = {name: mcp_server_config(foundation.mcp_servers[name]) for name in names}
     # Servers a team added outside the registry: kept, and flagged by the posture check and the fleet report.
-    servers.update(dict(answers.get("extra_mcp_servers") or {}))
+    servers.update(_canonical(dict(answers.get("extra_mcp_servers") or {})))
     return {"mcpServers": servers}
 
 
@@ -331,6 +338,7 @@ def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dic
             },
         },
         "audit": {"path": answers.get("audit_log") or DEFAULT_AUDIT_LOG},
+        "team_settings_keys": sorted(TEAM_SETTINGS_KEYS),
         "floor": {
             "deny": rules["deny"],
             "ask": foundation_ask_rules(foundation),
@@ -446,5 +454,6 @@ def manifest(foundation: Foundation, answers: dict[str, Any], version: str, temp
             }
             for name in answers.get("mcp_servers") or []
         ],
+        "answers": {key: value for key, value in answers.items() if value is not None},
         "files": {path: sha256(content) for path, content in sorted(files.items())},
     }

@@ -1,0 +1,232 @@
+"""copier update through update.py: every foundation change arrives, nothing of the team's is lost.
+
+One test per scenario, each on a team rendered at v0.1.0 of a throwaway, tagged template repository.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.rendering import commit_all, git, render_team
+from tests.template_versions import (
+    BETTER_ORG_RULE_V3, HOOK_FIX, NEW_ORG_RULE, ORG_RULES_NEW, ORG_RULES_OLD, build_template_versions,
+)
+
+VENV_BIN = str(Path(sys.executable).parent)
+TEAM_CLAUDE_MD = "\n## Our conventions\nMoney is in integer cents.\n"
+TEAM_AGENTS_MD = "Ledger rules: never touch migrations/ by hand.\n"
+TEAM_SKILL = "---\nname: team-runbook\ndescription: Our on-call runbook. Use when paging.\n---\n\n# Runbook\n"
+TEAM_ORG_RULES_EDIT = "\n<!-- payments: we also follow the PCI checklist in docs/pci.md -->\n"
+TEAM_HOOK = {"matcher": "Bash", "hooks": [{"type": "command", "command": "echo team-hook"}]}
+LOCAL_SETTINGS = '{"permissions": {"allow": ["Bash(ls:*)"]}}\n'
+CUSTOM_AUDIT = ".claude/audit/payments.jsonl"
+
+
+@pytest.fixture(scope="session")
+def template_repo(tmp_path_factory) -> Path:
+    return build_template_versions(tmp_path_factory.mktemp("template") / "agent-foundation")
+
+
+def render_at(template: Path, dst: Path, version: str = "v0.1.0", **answers) -> Path:
+    return render_team(dst, {"skills": ["code-review", "writing-tests"], "audit_log": CUSTOM_AUDIT, **answers},
+                       template=template, vcs_ref=version)
+
+
+def make_team_edits(repo: Path) -> None:
+    """What a real team does after rendering, committed."""
+    with (repo / "CLAUDE.md").open("a") as f:
+        f.write(TEAM_CLAUDE_MD)
+    agents = (repo / "AGENTS.md").read_text()
+    (repo / "AGENTS.md").write_text(agents.replace("# Instructions for coding agents\n", "# Instructions for coding agents\n\n" + TEAM_AGENTS_MD))
+    (repo / ".claude/skills/team-runbook").mkdir(parents=True)
+    (repo / ".claude/skills/team-runbook/SKILL.md").write_text(TEAM_SKILL)
+    (repo / ".claude/settings.local.json").write_text(LOCAL_SETTINGS)
+    settings = json.loads((repo / ".claude/settings.json").read_text())
+    settings["hooks"]["PreToolUse"].append(TEAM_HOOK)
+    (repo / ".claude/settings.json").write_text(json.dumps(settings, indent=2) + "\n")
+    (repo / "src").mkdir()
+    (repo / "src/app.py").write_text("print('payments')\n")
+    rules = (repo / ORG_RULES_OLD).read_text()  # an edit near the top, far from the release's change
+    (repo / ORG_RULES_OLD).write_text(rules.replace("# Organisation rules\n", "# Organisation rules\n" + TEAM_ORG_RULES_EDIT, 1))
+    commit_all(repo, "team edits")
+
+
+def update(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": VENV_BIN + os.pathsep + os.environ["PATH"]}
+    return subprocess.run(["python3", ".claude/foundation/update.py", *args], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+
+
+def snapshot(repo: Path) -> dict[str, str]:
+    """Every file's hash (ignored ones included, .git excluded) plus git's own view."""
+    files = {str(p.relative_to(repo)): hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in sorted(repo.rglob("*")) if p.is_file() and ".git" not in p.relative_to(repo).parts}
+    files["<git status>"] = git(repo, "status", "--porcelain", "--ignored")
+    files["<HEAD>"] = git(repo, "rev-parse", "HEAD")
+    return files
+
+
+def tree(repo: Path) -> dict[str, str]:
+    return {k: v for k, v in snapshot(repo).items() if not k.startswith("<")}
+
+
+@pytest.fixture
+def team(template_repo, tmp_path) -> Path:
+    repo = render_at(template_repo, tmp_path / "payments-api")
+    make_team_edits(repo)
+    return repo
+
+
+def test_release_reaches_the_team_and_keeps_every_edit(team, template_repo):
+    before = {p: (team / p).read_bytes() for p in ("CLAUDE.md", ".claude/skills/team-runbook/SKILL.md",
+                                                   ".claude/settings.local.json", "src/app.py")}
+    run = update(team, "--vcs-ref", "v0.2.0")
+    assert run.returncode == 0, run.stdout + run.stderr
+    # Every foundation change arrived.
+    settings = json.loads((team / ".claude/settings.json").read_text())
+    policy = json.loads((team / ".claude/foundation/policy.json").read_text())
+    assert "Bash(mkfs:*)" in settings["permissions"]["deny"]
+    assert "disk-format" in {rule["id"] for rule in policy["commands"]}
+    assert HOOK_FIX in (team / ".claude/foundation/hooks/guard.py").read_text()
+    manifest = json.loads((team / ".claude/foundation/manifest.json").read_text())
+    assert manifest["template_version"] == "0.2.0"
+    review = (team / ".claude/skills/code-review/SKILL.md").read_bytes()
+    assert b"authorisation test" in review
+    assert {"name": "code-review", "version": "1.1.0", "sha256": hashlib.sha256(review).hexdigest()} in manifest["skills"]
+    for path, digest in manifest["files"].items():
+        if path != ORG_RULES_NEW:  # carries the team's edit, reported as such
+            assert hashlib.sha256((team / path).read_bytes()).hexdigest() == digest, path
+    # The renamed file: in its new place, with the new org rule and the team's edit; the old one gone.
+    moved = (team / ORG_RULES_NEW).read_text()
+    assert NEW_ORG_RULE in moved and TEAM_ORG_RULES_EDIT.strip() in moved
+    assert not (team / ORG_RULES_OLD).exists()
+    # The renamed answer kept its value; the retired skill is gone, from disk and answers.
+    answers = yaml.safe_load((team / ".copier-answers.yml").read_text())
+    assert answers["audit_log_file"] == CUSTOM_AUDIT and "audit_log" not in answers
+    assert policy["audit"]["path"] == CUSTOM_AUDIT
+    assert not (team / ".claude/skills/writing-tests").exists() and "writing-tests" not in answers["skills"]
+    # Every team edit is there byte for byte.
+    for path, content in before.items():
+        assert (team / path).read_bytes() == content, path
+    assert TEAM_AGENTS_MD in (team / "AGENTS.md").read_text()
+    assert NEW_ORG_RULE in (team / "AGENTS.md").read_text()  # the marked section was refreshed
+    assert TEAM_HOOK in settings["hooks"]["PreToolUse"]  # the hand-added hook, now carried in the answers
+    assert answers["extra_settings"]["hooks"]["PreToolUse"] == [TEAM_HOOK]
+    # No conflict markers, no .rej files, every JSON parses.
+    for path in team.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            assert not path.name.endswith(".rej"), path
+            content = path.read_bytes()
+            assert b"<<<<<<< " not in content and b">>>>>>> " not in content, path
+            if path.suffix == ".json":
+                json.loads(content)
+    assert "What changed" in run.stdout and "0.2.0" in run.stdout and "disk-format" in run.stdout
+    assert "carried your PreToolUse hook" in run.stdout
+
+
+def test_versions_in_a_row_equal_a_jump(template_repo, tmp_path):
+    stepwise, jump = (render_at(template_repo, tmp_path / name) for name in ("stepwise", "jump"))
+    for repo in (stepwise, jump):
+        make_team_edits(repo)
+    assert update(stepwise, "--vcs-ref", "v0.2.0").returncode == 0
+    commit_all(stepwise, "take 0.2.0")
+    run = update(stepwise, "--vcs-ref", "v0.3.0")
+    assert run.returncode == 0, run.stdout + run.stderr
+    run = update(jump, "--vcs-ref", "v0.3.0")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert BETTER_ORG_RULE_V3 in (jump / ORG_RULES_NEW).read_text()
+    assert tree(stepwise) == tree(jump)
+
+
+def test_dirty_tree_is_refused_and_nothing_changes(team):
+    (team / "src/app.py").write_text("print('work in progress')\n")
+    before = snapshot(team)
+    run = update(team, "--vcs-ref", "v0.2.0")
+    assert run.returncode == 1
+    assert "uncommitted changes" in run.stderr and "src/app.py" in run.stderr and "commit or stash" in run.stderr
+    assert snapshot(team) == before
+
+
+def test_conflict_is_reported_and_the_repo_is_restored(template_repo, tmp_path):
+    repo = render_at(template_repo, tmp_path / "team")
+    # The team rewrites the very line the next release appends after: a real conflict.
+    rules = repo / ORG_RULES_OLD
+    lines = rules.read_text().rstrip("\n").split("\n")
+    rules.write_text("\n".join(lines[:-1] + ["- Our own last rule, replacing the organisation's."]) + "\n")
+    commit_all(repo, "team rewrites the last org rule")
+    before = snapshot(repo)
+    run = update(repo, "--vcs-ref", "v0.2.0")
+    assert run.returncode == 1, run.stdout
+    assert "conflict" in run.stderr and ORG_RULES_NEW in run.stderr
+    assert "exactly as it was" in run.stderr and "What to do" in run.stderr
+    assert snapshot(repo) == before
+
+
+def test_failing_migration_restores_the_repo(tmp_path):
+    def broken_release(root: Path) -> None:
+        path = root / "foundation/migrations.yml"
+        path.write_text(path.read_text().replace("migrations: []", "migrations:\n  - version: 0.2.0\n    renamed_answers: [{from: owner}]\n"))
+
+    template = build_template_versions(tmp_path / "template", {"v0.2.0": broken_release})
+    repo = render_at(template, tmp_path / "team")
+    make_team_edits(repo)
+    before = snapshot(repo)
+    run = update(repo, "--vcs-ref", "v0.2.0")
+    assert run.returncode == 1
+    assert "copier update failed" in run.stderr and "exactly as it was" in run.stderr
+    assert snapshot(repo) == before
+
+
+def test_hand_edits_of_foundation_json_stay_valid_and_are_carried(team):
+    settings = json.loads((team / ".claude/settings.json").read_text())
+    settings["permissions"]["allow"].append("Bash(make lint:*)")
+    settings["permissions"]["deny"].remove("Bash(sudo:*)")
+    settings["disableAutoMode"] = None
+    (team / ".claude/settings.json").write_text(json.dumps(settings, indent=2))
+    mcp = json.loads((team / ".mcp.json").read_text())
+    mcp["mcpServers"]["team-tickets"] = {"command": "node", "args": ["tools/tickets-mcp.js"]}
+    (team / ".mcp.json").write_text(json.dumps(mcp, indent=2))
+    commit_all(team, "hand edits")
+    run = update(team, "--vcs-ref", "v0.2.0")
+    assert run.returncode == 0, run.stdout + run.stderr
+    settings = json.loads((team / ".claude/settings.json").read_text())
+    assert "Bash(make lint:*)" in settings["permissions"]["allow"]
+    assert "Bash(sudo:*)" in settings["permissions"]["deny"]
+    assert settings["disableAutoMode"] == "disable"
+    assert "restored the foundation's deny rule Bash(sudo:*)" in run.stdout
+    assert "restored the foundation's setting disableAutoMode" in run.stdout
+    mcp = json.loads((team / ".mcp.json").read_text())
+    assert mcp["mcpServers"]["team-tickets"] == {"command": "node", "args": ["tools/tickets-mcp.js"]}
+    assert "not vetted" in run.stdout
+    answers = yaml.safe_load((team / ".copier-answers.yml").read_text())
+    assert "Bash(make lint:*)" in answers["extra_allow"] and "team-tickets" in answers["extra_mcp_servers"]
+
+
+def test_a_dangerous_hand_added_allow_rule_is_refused_and_restored(team):
+    settings = json.loads((team / ".claude/settings.json").read_text())
+    settings["permissions"]["allow"].append("Bash(*)")
+    (team / ".claude/settings.json").write_text(json.dumps(settings, indent=2))
+    commit_all(team, "too broad")
+    before = snapshot(team)
+    run = update(team, "--vcs-ref", "v0.2.0")
+    assert run.returncode == 1
+    assert "extra_allow" in run.stdout + run.stderr and "Bash(*)" in run.stdout + run.stderr
+    assert snapshot(team) == before
+
+
+def test_plain_copier_update_still_works(template_repo, tmp_path):
+    repo = render_at(template_repo, tmp_path / "team")
+    env = {**os.environ, "PATH": VENV_BIN + os.pathsep + os.environ["PATH"]}
+    run = subprocess.run(["copier", "update", "--trust", "--defaults", "--vcs-ref", "v0.2.0"], cwd=repo, env=env,
+                         capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert run.returncode == 0, run.stderr
+    assert json.loads((repo / ".claude/foundation/manifest.json").read_text())["template_version"] == "0.2.0"
+    assert (repo / ORG_RULES_NEW).is_file() and not (repo / ORG_RULES_OLD).exists()
