@@ -1,35 +1,100 @@
 """The foundation's guard: a PreToolUse hook that enforces .claude/foundation/policy.json.
 
-    python3 .claude/foundation/hooks/guard.py                  (wired in settings.json; event JSON on stdin)
+    python3 .claude/foundation/hooks/guard.py                   (wired in settings.json; event JSON on stdin)
     python3 .claude/foundation/hooks/guard.py explain "COMMAND" (prints the decision and how it was reached)
 
-Fails closed: any error, malformed input or missing policy ends in a block (exit 2, reason on stderr), and the
-audit record of the decision is written by this same process. Standard library only.
+The rules are data (policy.json, rendered from the foundation's policy.yml); this file is the mechanism: the
+`match` grammar (see MATCH_KEYS), path checks for secrets and foundation-owned files, the web and MCP checks.
+Shell commands are parsed by shell.py and unwrapped by unwrap.py (imported only for Bash calls).
+
+Fails closed: any error, malformed input, missing policy or a missed deadline ends in a block (exit 2, reason on
+stderr), and the audit record of the decision is written by this same process. Standard library only.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
-import posixpath
-import shlex
-import signal
 import sys
-from pathlib import Path
-from typing import Any
 
-sys.dont_write_bytecode = True  # never leave __pycache__ in the foundation folder
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import audit  # noqa: E402
+HOOKS_DIR = os.path.dirname(os.path.abspath(__file__))
+DEADLINE_SECONDS = 5.0  # well under the hook timeout in settings.json: a hung guard must block, not time out
+UNKNOWN, END, EVAL = "\x00", "\x01", "\x02"
+FILE_TOOLS = {"Read": "file_path", "Edit": "file_path", "Write": "file_path", "MultiEdit": "file_path",
+              "NotebookEdit": "notebook_path", "NotebookRead": "notebook_path"}
+WRITE_TOOLS = {"Edit", "Write", "MultiEdit", "NotebookEdit"}
+TEMP_DIRS = ("/tmp", "/var/tmp", "/private/tmp", "/private/var/tmp")
+CRITICAL_DIRS = {"/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/var", "/opt", "/home", "/root", "/boot",
+                 "/dev", "/proc", "/sys", "/srv", "/mnt", "/media", "/snap", "/run", "/Users", "/System", "/Library",
+                 "/Applications", "/Volumes", "/private", "/usr/local", "/usr/bin", "/usr/lib", "/var/lib", "/var/log"}
+# Programs that name a file without revealing its content: a secret path among their arguments is no read.
+NOT_READING = {"ls", "stat", "test", "[", "[[", "echo", "printf", "touch", "mkdir", "which", "type", "basename", "dirname",
+               "realpath", "readlink", "du", "file", "chmod", "chown", "ssh", "ssh-add", "rm", "unlink", "cd", "export",
+               ":redirect", "find", "exa", "eza", "tree"}
+NOT_READING_GIT = {"status", "check-ignore", "ls-files", "check-attr", "rm", "mv"}
+# Programs that change the files they are given, and which of their arguments those are.
+WRITERS_ALL = {"rm", "rmdir", "mv", "chmod", "chown", "chgrp", "shred", "unlink", "truncate", "touch", "tee", "srm", "chattr"}
+WRITERS_LAST = {"cp", "install", "ln", "rsync"}
+REMOVERS = {"rm", "rmdir", "mv", "chmod", "chown", "chgrp", "shred", "unlink", "srm", "chattr"}
+DEVICE_SAFE = ("/dev/null", "/dev/zero", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/random", "/dev/urandom",
+               "/dev/tty", "/dev/fd/", "/dev/shm/")
+DEVICE_PREFIXES = ("/dev/sd", "/dev/hd", "/dev/vd", "/dev/xvd", "/dev/nvme", "/dev/mmcblk", "/dev/disk", "/dev/rdisk",
+                   "/dev/loop", "/dev/md", "/dev/dm-", "/dev/mapper/", "/dev/sr", "/dev/mem", "/dev/kmem", "/dev/port")
+SECRET_NAMES = ("token", "secret", "password", "passwd", "api_key", "apikey", "access_key", "private_key", "credential",
+                "auth", "client_secret", "access_token", "private_token", "key", "pwd", "sig", "signature")
+SECRET_VAR_HINTS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "ACCESS_KEY", "PRIVATE_KEY", "CREDENTIAL")
+CURL_UPLOAD = {"-T": "always", "--upload-file": "always", "-F": "file", "--form": "file", "--form-string": "never",
+               "-d": "data", "--data": "data", "--data-binary": "data", "--data-ascii": "data", "--data-urlencode": "data",
+               "--json": "data", "--data-raw": "dynamic"}
+WGET_UPLOAD = {"--post-file": "always", "--body-file": "always", "--post-data": "dynamic", "--body-data": "dynamic"}
+EXCLUDE_OPTIONS = ("--exclude", "--ignore", "--exclude-dir", "--exclude-from", "-path-not")
 
-DEADLINE_SECONDS = 5  # well under the hook timeout in settings.json: a hung guard must block, not time out
-SHELLS = {"sh", "bash", "zsh", "dash", "ksh"}
-WRAPPERS = {"env", "sudo", "nice", "timeout", "nohup", "command", "exec", "time", "xargs", "doas"}
-OPERATORS = {";", "&&", "||", "|", "&", "\n"}
-FILE_TOOLS = {"Read": "file_path", "Edit": "file_path", "Write": "file_path", "NotebookEdit": "notebook_path", "MultiEdit": "file_path"}
-SEARCH_TOOLS = {"Grep", "Glob"}
-WRITE_TOOLS = {"Edit", "Write", "NotebookEdit", "MultiEdit"}
+# The match grammar: every key of a rule's `match` must hold (any_of: at least one alternative, each merged
+# with the keys beside it). Booleans must be true. See docs/guard.md.
+MATCH_KEYS = {
+    "program": "names", "subcommand": "names", "subcommand_within": "int", "args_any": "names",
+    "flags_any": "flags", "flags_all": "flag_groups", "flags_none": "flags",
+    "refspec_plus": "bool", "refspec_delete": "bool", "target_outside_repo": "bool", "target_critical": "bool",
+    "target_device": "bool", "remote_target": "bool", "upload_data": "bool", "setuid": "bool",
+    "pipe_into_shell": "bool", "raw_network_redirect": "bool", "reads_secret": "bool", "writes_protected": "bool",
+    "secret_in_url": "bool", "any_of": "alternatives",
+}
+
+
+def validate_match(match: object) -> list[str]:
+    """Why a rule's `match` is not valid grammar; empty when it is. Used by the foundation's loader at render time."""
+    if not isinstance(match, dict) or not match:
+        return ["match must be a non-empty mapping"]
+    errors = []
+    for key, value in match.items():
+        kind = MATCH_KEYS.get(key)
+        if kind is None:
+            errors.append(f"unknown match key {key!r} (known: {', '.join(sorted(MATCH_KEYS))})")
+        elif kind == "names":
+            values = [value] if isinstance(value, str) else value
+            if not isinstance(values, list) or not values or not all(isinstance(v, str) and v for v in values):
+                errors.append(f"{key} must be a name or a non-empty list of names")
+        elif kind == "int":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                errors.append(f"{key} must be a positive integer")
+        elif kind == "flags":
+            if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.startswith("-") for v in value):
+                errors.append(f"{key} must be a non-empty list of flags starting with -")
+        elif kind == "flag_groups":
+            if not isinstance(value, list) or not value or not all(
+                isinstance(g, list) and g and all(isinstance(v, str) and v.startswith("-") for v in g) for g in value
+            ):
+                errors.append(f"{key} must be a list of non-empty flag lists, e.g. [[-r, -R, --recursive]]")
+        elif kind == "bool":
+            if value is not True:
+                errors.append(f"{key} must be true (leave it out otherwise)")
+        elif kind == "alternatives":
+            if not isinstance(value, list) or not value:
+                errors.append("any_of must be a non-empty list of match mappings")
+            else:
+                for index, alternative in enumerate(value):
+                    errors += [f"any_of[{index}]: {e}" for e in validate_match(alternative)]
+    return errors
 
 
 class Decision:
@@ -37,257 +102,686 @@ class Decision:
         self.decision, self.reason, self.rule, self.trace = decision, reason, rule, trace or []
 
 
-def tokenize(command: str) -> list[str]:
-    lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|")
-    lexer.whitespace_split = True
-    lexer.commenters = ""
-    tokens = []
-    for token in lexer:
-        tokens.append(token)
-    return tokens
+# ------------------------------------------------------------------ paths and globs (no re, no fnmatch: cheap start)
 
 
-def segments(command: str) -> list[list[str]]:
-    """Split a command line at shell operators into simple commands (argv lists)."""
-    out: list[list[str]] = []
-    for line in command.replace("\r", "\n").split("\n"):
-        current: list[str] = []
-        for token in tokenize(line):
-            if token in OPERATORS or set(token) <= set(";&|"):
-                if current:
-                    out.append(current)
-                current = [] if token != "|" else ["|"]
+def _segment_match(pattern: str, text: str) -> bool:
+    p = t = 0
+    star_p, star_t = -1, 0
+    while t < len(text):
+        if p < len(pattern) and pattern[p] == "[":
+            end = pattern.find("]", p + 2)
+            if end > 0:
+                body = pattern[p + 1:end]
+                negate = body[:1] in ("!", "^")
+                body = body[1:] if negate else body
+                hit, i = False, 0
+                while i < len(body):
+                    if i + 2 < len(body) and body[i + 1] == "-":
+                        hit = hit or body[i] <= text[t] <= body[i + 2]
+                        i += 3
+                    else:
+                        hit = hit or body[i] == text[t]
+                        i += 1
+                if hit != negate:
+                    p, t = end + 1, t + 1
+                    continue
+            elif pattern[p] == text[t]:
+                p, t = p + 1, t + 1
+                continue
+        elif p < len(pattern) and (pattern[p] == "?" or pattern[p] == text[t]):
+            p, t = p + 1, t + 1
+            continue
+        elif p < len(pattern) and pattern[p] == "*":
+            star_p, star_t = p, t
+            p += 1
+            continue
+        if star_p >= 0:
+            p, star_t = star_p + 1, star_t + 1
+            t = star_t
+            continue
+        return False
+    while p < len(pattern) and pattern[p] == "*":
+        p += 1
+    return p == len(pattern)
+
+
+def glob_match(pattern: str, path: str) -> bool:
+    """Gitignore-style match of a whole path: `*` within a folder, `**` across folders."""
+    return _match_parts(pattern.strip("/").split("/"), path.strip("/").split("/"))
+
+
+def _match_parts(pattern: list[str], parts: list[str]) -> bool:
+    if not pattern:
+        return not parts
+    if pattern[0] == "**":
+        return any(_match_parts(pattern[1:], parts[i:]) for i in range(len(parts) + 1))
+    return bool(parts) and _segment_match(pattern[0], parts[0]) and _match_parts(pattern[1:], parts[1:])
+
+
+def normpath(path: str) -> str:
+    out: list[str] = []
+    for piece in path.split("/"):
+        if piece in ("", "."):
+            continue
+        if piece == "..":
+            if out:
+                out.pop()
+            continue
+        out.append(piece)
+    return "/" + "/".join(out)
+
+
+class Paths:
+    """Where a path points, seen from the project, the cwd and the home folder."""
+
+    def __init__(self, policy: dict, project: str | None, home: str):
+        self.policy = policy
+        self.project = normpath(project) if project else None
+        self.home = normpath(home)
+        self.secret_globs = policy["secrets"]["paths"]
+        self.secret_except = policy["secrets"].get("except", [])
+        self.protected = policy["protected"]["paths"]
+
+    def absolute(self, path: str, cwd: str | None) -> str | None:
+        if path.startswith("~"):
+            head, _, tail = path[1:].partition("/")
+            path = (self.home if head in ("", "+") else "/home/" + head) + "/" + tail
+        if path.startswith("/"):
+            return normpath(path)
+        base = cwd or self.project
+        return normpath(base + "/" + path) if base else None
+
+    def views(self, path: str, cwd: str | None) -> list[tuple[str, str]]:
+        """(kind, text) views of a path to test globs against: project-relative, home-relative, absolute."""
+        absolute = self.absolute(path, cwd)
+        if absolute is None:
+            rel = normpath(path)[1:]
+            return [("project", rel), ("any", rel)]
+        views = [("abs", absolute), ("any", absolute[1:])]
+        if self.project and (absolute + "/").startswith(self.project + "/"):
+            views.append(("project", absolute[len(self.project) + 1:]))
+        if (absolute + "/").startswith(self.home + "/"):
+            views.append(("home", absolute[len(self.home) + 1:]))
+        return views
+
+    def _matches(self, globs: list[str], views: list[tuple[str, str]]) -> bool:
+        for glob in globs:
+            if glob.startswith("~/"):
+                wanted, pattern = "home", glob[2:]
+            elif glob.startswith("/"):
+                wanted, pattern = "abs", glob
             else:
-                current.append(token)
-        if current:
-            out.append(current)
-    return out
+                wanted, pattern = "project", glob
+            for kind, text in views:
+                if kind == wanted and glob_match(pattern, text):
+                    return True
+                if kind == "any" and glob.startswith("**/") and glob_match(glob, text):
+                    return True
+        return False
+
+    def is_secret(self, path: str, cwd: str | None) -> bool:
+        if not path or UNKNOWN in path:
+            return False
+        path = path.replace(EVAL, "")
+        if any(c in path for c in "*?["):
+            return self.glob_may_be_secret(path, cwd)
+        views = self.views(path, cwd)
+        if self._matches(self.secret_globs, views) and not self._matches(self.secret_except, views):
+            return True
+        absolute = self.absolute(path, cwd)
+        if absolute and os.path.islink(absolute):  # a link to a secret reads the secret
+            real = os.path.realpath(absolute)
+            return real != absolute and self.is_secret(real, cwd)
+        return False
+
+    def glob_may_be_secret(self, pattern: str, cwd: str | None) -> bool:
+        """Whether a shell glob such as `.en*` or `~/.ssh/id_*` could expand to a secret file."""
+        absolute = self.absolute(pattern, cwd)
+        folder = (absolute or ("/" + pattern)).rsplit("/", 1)[0] or "/"
+        for glob in self.secret_globs:
+            for fill in ("", "x", "id_rsa"):
+                sample = glob.replace("**/", "").replace("/**", "/id_rsa").replace("*", fill)
+                if sample.startswith("~/"):
+                    candidate = self.home + "/" + sample[2:]
+                elif sample.startswith("/"):
+                    candidate = sample
+                else:
+                    candidate = folder.rstrip("/") + "/" + sample.rsplit("/", 1)[-1]
+                if absolute is None:
+                    ok = glob_match(pattern, candidate.rsplit("/", 1)[-1]) or glob_match(pattern, candidate.lstrip("/"))
+                else:
+                    ok = glob_match(absolute, candidate)
+                if ok and not any(c in candidate for c in "*?[") and self.is_secret(candidate, cwd):
+                    return True
+        return False
+
+    def is_protected(self, path: str, cwd: str | None, ancestors: bool = False) -> bool:
+        if not path or UNKNOWN in path:
+            return False
+        views = self.views(path.replace(EVAL, ""), cwd)
+        if self._matches(self.protected, views):
+            return True
+        if ancestors:
+            for kind, text in views:
+                if kind != "project":
+                    continue
+                for glob in self.protected:
+                    literal = glob.split("*", 1)[0].rstrip("/")
+                    if text in ("", ".") or (literal + "/").startswith(text.rstrip("/") + "/"):
+                        return True
+        return False
+
+    def classify(self, path: str, cwd: str | None) -> str:
+        """inside | temp | outside | critical | repo | unknown, for a deletion target."""
+        if UNKNOWN in path or EVAL in path:
+            return "unknown"
+        if not path:
+            return "inside"
+        traversal = ".." in path.split("/")
+        glob = any(c in path for c in "*?[")
+        absolute = self.absolute(path, cwd)
+        if absolute is None:
+            return "unknown"
+        folder = (absolute.rsplit("/", 1)[0] or "/") if glob else absolute
+        last_glob = glob and any(c in absolute.rsplit("/", 1)[-1] for c in "*?[")
+        target = folder if last_glob else absolute
+        if target in CRITICAL_DIRS or target == self.home or (self.home + "/").startswith(target.rstrip("/") + "/"):
+            return "critical"
+        if self.project:
+            if target == self.project or (self.project + "/").startswith(target.rstrip("/") + "/"):
+                return "repo" if target == self.project else "critical"
+            if (absolute + "/").startswith(self.project + "/"):
+                return "inside"
+        for temp in TEMP_DIRS:
+            if absolute.startswith(temp + "/") and not traversal and not (last_glob and folder == temp):
+                return "temp"
+        return "outside"
 
 
-def unwrap(argv: list[str], trace: list[str]) -> list[list[str]]:
-    """Strip prefixes (env, sudo, VAR=value ...) and look inside `sh -c`; returns the commands really run."""
-    argv = [a for a in argv if a != "|"]
-    while argv and "=" in argv[0] and not argv[0].startswith("="):
-        argv = argv[1:]
-    if not argv:
-        return []
-    program = posixpath.basename(argv[0])
-    if program in WRAPPERS and program not in {"sudo", "doas"} and len(argv) > 1:
-        rest = argv[1:]
-        while rest and (rest[0].startswith("-") or "=" in rest[0] or (program == "timeout" and rest[0][:1].isdigit())):
-            rest = rest[1:]
-        trace.append(f"unwrapped {program} prefix")
-        return unwrap(rest, trace)
-    if program in SHELLS and "-c" in argv[1:]:
-        script = argv[argv.index("-c") + 1] if argv.index("-c") + 1 < len(argv) else ""
-        trace.append(f"looked inside {program} -c")
-        return [cmd for seg in segments(script) for cmd in unwrap(seg, trace)]
-    return [[program, *argv[1:]]]
+# ------------------------------------------------------------------ the match grammar
 
 
-def flags(argv: list[str]) -> set[str]:
+def flag_set(args: list[str]) -> set[str]:
     found = set()
-    for arg in argv[1:]:
+    for arg in args:
+        arg = arg.replace(EVAL, "")
+        if arg == "--":
+            break
         if arg.startswith("--"):
             found.add(arg.split("=", 1)[0])
-        elif arg.startswith("-") and len(arg) > 1:
-            found.update(f"-{letter}" for letter in arg[1:])
+        elif arg.startswith("-") and len(arg) > 1 and UNKNOWN not in arg:
+            found.update("-" + letter for letter in arg[1:] if letter.isalnum())
     return found
 
 
-def positional(argv: list[str]) -> list[str]:
-    return [arg for arg in argv[1:] if not arg.startswith("-")]
+def has_flag(present: set[str], wanted: list[str]) -> bool:
+    for flag in wanted:
+        if flag in present:
+            return True
+        if flag.startswith("--"):
+            for given in present:
+                if given.startswith("--") and len(given) >= 4 and flag.startswith(given):
+                    return True  # an unambiguous prefix, as git and GNU tools accept (--forc, --har)
+    return False
 
 
-def outside_repo(path: str, project_dir: str) -> bool:
-    expanded = os.path.expanduser(path)
-    full = os.path.normpath(os.path.join(project_dir, expanded))
-    project = os.path.normpath(project_dir)
-    if full == project or path in ("*", ".", "./"):
-        return True  # the whole repository counts as outside: never delete it all
-    if full.startswith(("/tmp/", "/var/tmp/")):
+def positionals(args: list[str]) -> list[str]:
+    out, rest = [], False
+    for arg in args:
+        if rest:
+            out.append(arg)
+        elif arg == "--":
+            rest = True
+        elif not arg.replace(EVAL, "").startswith("-") or arg == "-":
+            out.append(arg)
+    return out
+
+
+def targets(invocation) -> list[str]:
+    program, args = invocation.program, invocation.args
+    if program == "dd":
+        return [a[3:] for a in args if a.startswith("of=")]
+    found = positionals(args)
+    if program in ("chmod", "chown", "chgrp", "chattr"):
+        return found[1:]
+    return found
+
+
+def looks_remote(arg: str) -> bool:
+    if "://" in arg:
+        return not arg.startswith("file://")
+    head, sep, _ = arg.partition(":")
+    return bool(sep) and bool(head) and "/" not in head and UNKNOWN not in head and not head.startswith("-")
+
+
+def upload_data(invocation) -> bool:
+    table = CURL_UPLOAD if invocation.program == "curl" else WGET_UPLOAD if invocation.program == "wget" else None
+    if table is None:
         return False
-    return not full.startswith(project + os.sep)
+    args = invocation.args
+    for index, arg in enumerate(args):
+        name, value = arg, None
+        if arg.startswith("--") and "=" in arg:
+            name, value = arg.split("=", 1)
+        elif not arg.startswith("--") and len(arg) > 2 and arg[:2] in table:
+            name, value = arg[:2], arg[2:]
+        if name not in table:
+            continue
+        if value is None:
+            value = args[index + 1] if index + 1 < len(args) else ""
+        kind = table[name]
+        dynamic = UNKNOWN in value or EVAL in value
+        if kind == "always" or dynamic:
+            return True
+        if kind == "file" and ("=@" in value or "=<" in value):
+            return True
+        if kind == "data" and value.startswith("@") and value != "@-":
+            return True
+    return False
 
 
-def matches(match: dict[str, Any], argv: list[str], project_dir: str, raw: str) -> bool:
-    if "any_of" in match:
-        base = {k: v for k, v in match.items() if k != "any_of"}
-        return any(matches({**base, **alt}, argv, project_dir, raw) for alt in match["any_of"])
-    if match.get("pipe_into_shell"):
-        return False  # decided on the whole pipeline in check_pipeline
-    programs = match.get("program")
-    if programs is not None:
-        programs = [programs] if isinstance(programs, str) else programs
-        if argv[0] not in programs:
-            return False
-    args = positional(argv)
-    if "subcommand" in match:
-        wanted = match["subcommand"]
-        wanted = [wanted] if isinstance(wanted, str) else wanted
-        if not args or args[0] not in wanted:
-            return False
-    present = flags(argv)
-    hit = True
-    if "flags_any" in match:
-        hit = bool(present & set(match["flags_any"]))
-        if match.get("refspec_plus") and any(a.startswith("+") for a in args[1:]):
-            hit = True
-        if match.get("refspec_delete") and any(a.startswith(":") and len(a) > 1 for a in args[1:]):
-            hit = True
-    for group in match.get("flags_all", []):
-        if not present & set(group):
-            return False
-    if match.get("target_outside_repo"):
-        hit = hit and any(outside_repo(a, project_dir) for a in args)
-    return hit
-
-
-def check_pipeline(command: str) -> bool:
-    for seg in segments(command):
-        if seg and seg[0] == "|":
-            words = [w for w in seg[1:] if "=" not in w]
-            if words and posixpath.basename(words[0]) in SHELLS | {"python", "python3", "perl", "ruby", "node"}:
+def secret_in_url(invocation) -> bool:
+    for arg in invocation.args:
+        if "://" not in arg:
+            continue
+        rest = arg.split("://", 1)[1]
+        authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+        if "@" in authority:
+            userinfo = authority.rsplit("@", 1)[0]
+            if ":" in userinfo and userinfo.split(":", 1)[1]:
+                return True
+        if "?" in rest:
+            query = rest.split("?", 1)[1].split("#", 1)[0]
+            for pair in query.split("&"):
+                key, _, value = pair.partition("=")
+                if value and key.lower() in SECRET_NAMES:
+                    return True
+        for piece in arg.split(UNKNOWN)[1:]:
+            name = piece.split(END, 1)[0].upper()
+            if any(hint in name for hint in SECRET_VAR_HINTS):
                 return True
     return False
 
 
-def path_matches(path: str, globs: list[str], project_dir: str) -> bool:
-    home = os.path.expanduser("~")
-    full = os.path.normpath(os.path.join(project_dir, os.path.expanduser(path)))
-    relative = os.path.relpath(full, project_dir)
-    for glob in globs:
-        if glob.startswith("~/"):
-            target, pattern = full, os.path.join(home, glob[2:])
-        else:
-            target, pattern = relative, glob
-        if fnmatch.fnmatch(target, pattern) or fnmatch.fnmatch(target, pattern.replace("**/", "")) or (
-            pattern.endswith("/**") and (target + "/").startswith(pattern[:-2])
-        ):
+def setuid(invocation) -> bool:
+    found = positionals(invocation.args)
+    if invocation.program != "chmod" or not found:
+        return False
+    mode = found[0]
+    if mode.isdigit():
+        return len(mode) >= 4 and mode[-4] in "01234567" and int(mode[-4]) & 6 != 0
+    return "s" in mode.split("+", 1)[-1] and ("+" in mode or "=" in mode)
+
+
+def reads_secret(invocation, paths: Paths) -> bool:
+    cwd = invocation.cwd
+    for path in invocation.inputs:
+        if paths.is_secret(path, cwd):
             return True
-        if glob.startswith("**/") and fnmatch.fnmatch(os.path.basename(target), glob[3:]):
+    program, args = invocation.program, invocation.args
+    if program in NOT_READING:
+        return False
+    if program == "git" and args and args[0] in NOT_READING_GIT:
+        return False
+    skip_next = False
+    for arg in args:
+        if skip_next:
+            skip_next = False
+            continue
+        if arg.startswith(EXCLUDE_OPTIONS):
+            skip_next = "=" not in arg
+            continue
+        if program == ":code" and (" " in arg or len(arg) > 300):
+            continue
+        candidates = {arg}
+        if "=" in arg:
+            candidates.add(arg.split("=", 1)[1])
+        if ":" in arg and "://" not in arg:
+            candidates.add(arg.rsplit(":", 1)[1])
+        if arg.startswith("@"):
+            candidates.add(arg[1:])
+        if any(paths.is_secret(candidate, cwd) for candidate in candidates if candidate and not candidate.startswith("-")):
             return True
     return False
 
 
-def is_secret(path: str, policy: dict[str, Any], project_dir: str) -> bool:
-    secrets = policy["secrets"]
-    return path_matches(path, secrets["paths"], project_dir) and not path_matches(path, secrets.get("except", []), project_dir)
+def writes_protected(invocation, paths: Paths) -> bool:
+    cwd = invocation.cwd
+    if any(paths.is_protected(path, cwd) for path in invocation.outputs):
+        return True
+    program, args = invocation.program, invocation.args
+    found = positionals(args)
+    if program == "git" and found and found[0] in ("rm", "mv"):
+        program, found = found[0], found[1:]
+    if program in WRITERS_ALL:
+        chosen = found[1:] if program in ("chmod", "chown", "chgrp", "chattr") else found
+        return any(paths.is_protected(p, cwd, ancestors=program in REMOVERS) for p in chosen)
+    if program in WRITERS_LAST and found:
+        return paths.is_protected(found[-1], cwd)
+    if program == "dd":
+        return any(paths.is_protected(a[3:], cwd) for a in args if a.startswith("of="))
+    if program == "sed" and ("-i" in flag_set(args) or any(a.startswith("--in-place") for a in args)):
+        return any(paths.is_protected(p, cwd) for p in found)
+    if invocation.code_writes:
+        return any(paths.is_protected(a, cwd) for a in (found if program != ":code" else args) if " " not in a)
+    return False
 
 
-def decide_bash(command: str, policy: dict[str, Any], project_dir: str) -> Decision:
-    trace: list[str] = []
-    by_id = {rule["id"]: rule for rule in policy["commands"]}
-    verdicts: list[Decision] = []
+def matches(match: dict, invocation, paths: Paths) -> bool:
+    if "any_of" in match:
+        base = {k: v for k, v in match.items() if k != "any_of"}
+        return any(matches({**base, **alternative}, invocation, paths) for alternative in match["any_of"])
+    program, args = invocation.program, invocation.args
+    if "program" in match:
+        wanted = match["program"]
+        if program not in ([wanted] if isinstance(wanted, str) else wanted):
+            return False
+    if "subcommand" in match or "args_any" in match:
+        found = [p.replace(EVAL, "") for p in positionals(args)]
+        if "subcommand" in match:
+            wanted = match["subcommand"]
+            wanted = [wanted] if isinstance(wanted, str) else wanted
+            if not any(p in wanted for p in found[: match.get("subcommand_within", 1)]):
+                return False
+        if "args_any" in match and not any(p in match["args_any"] for p in found):
+            return False
+    present = flag_set(args) if any(k.startswith("flags") or k.startswith("refspec") for k in match) else set()
+    if "flags_none" in match and has_flag(present, match["flags_none"]):
+        return False
+    for group in match.get("flags_all", []):
+        if not has_flag(present, group):
+            return False
+    if "flags_any" in match or "refspec_plus" in match or "refspec_delete" in match:
+        refs = positionals(args)[1:]
+        hit = "flags_any" in match and has_flag(present, match["flags_any"])
+        hit = hit or bool(match.get("refspec_plus") and any(r.startswith("+") or ":+" in r for r in refs))
+        hit = hit or bool(match.get("refspec_delete") and any(r.startswith(":") and len(r) > 1 for r in refs[1:]))
+        if not hit:
+            return False
+    if match.get("target_outside_repo") or match.get("target_critical"):
+        wanted = {"outside", "critical", "repo", "unknown"} if match.get("target_outside_repo") else {"critical", "repo"}
+        kinds = [paths.classify(t, invocation.cwd) for t in targets(invocation)]
+        if not any(kind in wanted for kind in kinds):
+            return False
+    if match.get("target_device"):
+        if not any(t.startswith(DEVICE_PREFIXES) and not t.startswith(DEVICE_SAFE) for t in targets(invocation)):
+            return False
+    if match.get("remote_target") and not any(looks_remote(a) for a in positionals(args)):
+        return False
+    if match.get("upload_data") and not upload_data(invocation):
+        return False
+    if match.get("setuid") and not setuid(invocation):
+        return False
+    for fact in ("pipe_into_shell", "raw_network_redirect"):
+        if match.get(fact) and fact not in invocation.facts:
+            return False
+    if match.get("reads_secret") and not reads_secret(invocation, paths):
+        return False
+    if match.get("writes_protected") and not writes_protected(invocation, paths):
+        return False
+    if match.get("secret_in_url") and not secret_in_url(invocation):
+        return False
+    return True
+
+
+# ------------------------------------------------------------------ decisions
+
+
+def rule_by_key(policy: dict, key: str) -> dict:
     for rule in policy["commands"]:
-        if rule["match"].get("pipe_into_shell") and check_pipeline(command):
-            verdicts.append(Decision(rule["decision"], rule["reason"], rule["id"], trace))
-    for seg in segments(command):
-        for argv in unwrap(seg, trace):
-            trace.append("command: " + " ".join(argv))
-            for rule in policy["commands"]:
-                if matches(rule["match"], argv, project_dir, command):
-                    verdicts.append(Decision(rule["decision"], rule["reason"], rule["id"], trace))
-            for arg in argv[1:]:
-                if not arg.startswith("-") and is_secret(arg, policy, project_dir):
-                    verdicts.append(Decision("deny", f"{arg} holds secrets; no tool may read it.", "secrets-read", trace))
-                if not arg.startswith("-") and path_matches(arg, policy["protected"]["paths"], project_dir) and argv[0] in {"rm", "mv", "cp", "tee", "sed", "truncate", "chmod"}:
-                    verdicts.append(Decision("deny", f"{arg} belongs to the foundation; agents may not change it.", "foundation-tamper", trace))
+        if rule["match"].get(key) is True:
+            return rule
+    raise KeyError(f"policy.json has no command rule with match {{{key}: true}}")
+
+
+def message(rule: dict, what: str) -> str:
+    verb = "blocked" if rule["decision"] == "deny" else "needs a human's approval for"
+    return (f"agent-foundation {verb} {what} (rule {rule['id']}, {rule['family']}): {rule['reason']} "
+            f"Instead: {rule['instead']}")
+
+
+def short(command: str) -> str:
+    command = " ".join(command.split())
+    return command if len(command) <= 120 else command[:117] + "..."
+
+
+def decide_bash(command: str, policy: dict, project: str | None, cwd: str | None = None, home: str | None = None) -> tuple[Decision, list]:
+    if HOOKS_DIR not in sys.path:
+        sys.path.insert(0, HOOKS_DIR)
+    import unwrap
+
+    home = home or os.path.expanduser("~")
+    ctx = unwrap.Context(project, cwd or project, home)
+    invocations = unwrap.analyse(command, ctx)
+    paths = Paths(policy, project, home)
+    trace = list(ctx.trace)
+    for invocation in invocations:
+        via = f" (via {' > '.join(invocation.via)})" if invocation.via else ""
+        trace.append(f"runs: {invocation.display[:160]}{via}")
+    hits = []
+    for rule in policy["commands"]:
+        for invocation in invocations:
+            if matches(rule["match"], invocation, paths):
+                hits.append((rule, invocation))
+                detail = next(iter(invocation.facts.values()), "")
+                trace.append(f"rule {rule['id']} ({rule['decision']}) matched `{invocation.display[:100]}`" + (f": {detail}" if detail else ""))
+                break
     for kind in ("deny", "ask"):
-        for verdict in verdicts:
-            if verdict.decision == kind:
-                rule = by_id.get(verdict.rule or "")
-                instead = f" Instead: {rule['instead']}" if rule else ""
-                verdict.reason = f"Blocked by the organisation's policy (rule {verdict.rule}): {verdict.reason}{instead}"
-                return verdict
-    return Decision("allow", "no rule matched", None, trace)
+        for rule, invocation in hits:
+            if rule["decision"] == kind:
+                what = f"`{short(command)}`"
+                if invocation.display.strip() != command.strip() and not invocation.program.startswith(":"):
+                    what += f", which runs `{short(invocation.display)}`"
+                detail = next(iter(invocation.facts.values()), "")
+                reason = message(rule, what) + (f" ({detail})" if detail else "")
+                return Decision(kind, reason, rule["id"], trace), invocations
+    return Decision("allow", "no rule matched", None, trace), invocations
 
 
-def decide(event: dict[str, Any], policy: dict[str, Any], project_dir: str) -> Decision:
+def host_of(url: str) -> str:
+    rest = url.split("://", 1)[-1]
+    authority = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+    return authority.split(":", 1)[0].lower().rstrip(".")
+
+
+class _UrlCall:
+    def __init__(self, url: str):
+        self.program, self.args, self.facts = "webfetch", [url], {}
+
+
+def decide_tool(tool: str, tool_input: dict, policy: dict, project: str | None, cwd: str | None) -> Decision:
+    paths = Paths(policy, project, os.path.expanduser("~"))
+    checks: list[tuple[str, str]] = []  # (path, "read" | "write" | "glob")
+    if tool in FILE_TOOLS:
+        checks.append((str(tool_input.get(FILE_TOOLS[tool]) or ""), "write" if tool in WRITE_TOOLS else "read"))
+    elif tool == "Grep":
+        checks.append((str(tool_input.get("path") or ""), "read"))
+        if tool_input.get("glob"):
+            folder = str(tool_input.get("path") or ".")
+            checks.append((folder.rstrip("/") + "/" + str(tool_input["glob"]).lstrip("/"), "glob"))
+    elif tool == "Glob":
+        folder = str(tool_input.get("path") or ".")
+        checks.append((folder, "read"))
+        pattern = str(tool_input.get("pattern") or "")
+        if pattern:
+            checks.append((pattern if pattern.startswith(("/", "~")) else folder.rstrip("/") + "/" + pattern, "glob"))
+    elif tool.startswith("mcp__"):
+        for value in _strings(tool_input):
+            if len(value) < 300 and "\n" not in value and (" " not in value or "/" in value):
+                checks.append((value, "read"))
+    for path, kind in checks:
+        if not path:
+            continue
+        secret = paths.is_secret(path, cwd) or (kind == "glob" and paths.glob_may_be_secret(path, cwd))
+        if kind == "glob" and path.endswith("/**") or kind == "glob" and "**" in path:
+            secret = secret or paths.glob_may_be_secret(path.replace("**/", "").replace("/**", "/*"), cwd)
+        if secret:
+            rule = rule_by_key(policy, "reads_secret")
+            return Decision(rule["decision"], message(rule, f"{tool} on {path}"), rule["id"])
+        if kind == "write" and paths.is_protected(path, cwd):
+            rule = rule_by_key(policy, "writes_protected")
+            return Decision(rule["decision"], message(rule, f"{tool} on {path}"), rule["id"])
+    if tool == "WebFetch":
+        url = str(tool_input.get("url") or "")
+        if secret_in_url(_UrlCall(url)):
+            rule = rule_by_key(policy, "secret_in_url")
+            return Decision(rule["decision"], message(rule, f"WebFetch of {url}"), rule["id"])
+        web = policy.get("web") or {}
+        host = host_of(url)
+        allowed = web.get("allowed_domains", [])
+        if not any(host == d or host.endswith("." + d) for d in allowed):
+            unlisted = web.get("unlisted") or {}
+            decision = unlisted.get("decision", "ask")
+            reason = (f"agent-foundation {'blocked' if decision == 'deny' else 'needs a human to approve'} WebFetch of "
+                      f"{host or url!r} (rule web-unlisted-domain): {unlisted.get('reason', 'the host is not on the allowed list.')} "
+                      f"Instead: {unlisted.get('instead', 'use a listed documentation host, or ask a human.')}")
+            return Decision(decision, reason, "web-unlisted-domain")
+    if tool.startswith("mcp__"):
+        _, server, name = (tool.split("__", 2) + ["", ""])[:3]
+        known = ((policy.get("mcp") or {}).get("servers") or {}).get(server)
+        if not known:
+            return Decision("ask", f"agent-foundation needs a human to approve {tool} (rule mcp-unvetted): the MCP server "
+                            f"{server!r} is not in the vetted registry. Instead: use a vetted server, or ask the platform team to vet it.", "mcp-unvetted")
+        if not known.get("enabled", True):
+            return Decision("ask", f"agent-foundation needs a human to approve {tool} (rule mcp-not-enabled): the team did "
+                            f"not enable {server!r} in its answers. Instead: add it to mcp_servers and update the foundation.", "mcp-not-enabled")
+        if name not in known.get("read_tools", []):
+            what = "can change things outside this repository" if name in known.get("write_tools", []) else "is not a known read-only tool"
+            return Decision("ask", f"agent-foundation needs a human to approve {tool} (rule mcp-write): it {what} "
+                            f"({known.get('risk', 'unknown')} risk). Instead: use a read-only tool, or let a human approve this call.", "mcp-write")
+    return Decision("allow", "no rule matched")
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def decide(event: dict, policy: dict, project: str | None) -> Decision:
     tool = event.get("tool_name")
     tool_input = event.get("tool_input")
     if not isinstance(tool, str) or not isinstance(tool_input, dict):
-        return Decision("deny", "the hook input has no tool_name or tool_input; blocked for safety", "malformed-input")
+        return Decision("deny", "agent-foundation blocked this call (rule malformed-input): the hook input has no tool_name "
+                        "or tool_input. Instead: retry the call; report the problem if it persists.", "malformed-input")
+    cwd = event.get("cwd") if isinstance(event.get("cwd"), str) and event.get("cwd") else project
     if tool == "Bash":
         command = tool_input.get("command")
         if not isinstance(command, str):
-            return Decision("deny", "the Bash call has no command; blocked for safety", "malformed-input")
-        return decide_bash(command, policy, project_dir)
-    paths = []
-    if tool in FILE_TOOLS:
-        paths.append(str(tool_input.get(FILE_TOOLS[tool]) or ""))
-    if tool in SEARCH_TOOLS:
-        paths += [str(tool_input.get("path") or "."), str(tool_input.get("pattern") or "") if tool == "Glob" else ""]
-    for path in filter(None, paths):
-        if is_secret(path, policy, project_dir):
-            return Decision("deny", f"Blocked by the organisation's policy (rule secrets-read): {path} holds secrets; no tool may read it. Instead: use .env.example or ask a human for the value you need.", "secrets-read")
-        if tool in WRITE_TOOLS and path_matches(path, policy["protected"]["paths"], project_dir):
-            return Decision("deny", f"Blocked by the organisation's policy (rule foundation-tamper): {path} belongs to the foundation. Instead: change it through the team's answers and `python3 .claude/foundation/update.py`.", "foundation-tamper")
-    if tool.startswith("mcp__"):
-        _, server, name = (tool.split("__", 2) + ["", ""])[:3]
-        known = (policy.get("mcp") or {}).get("servers", {}).get(server)
-        if not known:
-            return Decision("ask", f"MCP server {server} is not in the vetted registry; a human must approve each call.", "mcp-unvetted")
-        if name in known.get("write_tools", []):
-            return Decision("ask", f"{tool} can change things outside this repository ({known['risk']} risk); a human must approve it.", "mcp-write")
-    return Decision("allow", "no rule matched", None)
+            return Decision("deny", "agent-foundation blocked this call (rule malformed-input): the Bash call has no "
+                            "command. Instead: retry with a command string.", "malformed-input")
+        return decide_bash(command, policy, project, cwd)[0]
+    return decide_tool(tool, tool_input, policy, project, cwd)
+
+
+# ------------------------------------------------------------------ the hook
+
+
+def project_dir(event: dict | None = None) -> str:
+    """The team repository: $CLAUDE_PROJECT_DIR, else the folder this file was rendered into."""
+    return os.environ.get("CLAUDE_PROJECT_DIR") or os.path.dirname(os.path.dirname(os.path.dirname(HOOKS_DIR)))
+
+
+def load_policy(project: str) -> dict:
+    with open(os.path.join(project, ".claude", "foundation", "policy.json"), encoding="utf-8") as handle:
+        policy = json.load(handle)
+    for key in ("secrets", "protected", "commands"):
+        if key not in policy:
+            raise ValueError(f"policy.json has no {key!r} section")
+    return policy
 
 
 def respond(decision: Decision) -> str:
     if decision.decision == "allow":
         return ""
-    return json.dumps({"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": decision.decision, "permissionDecisionReason": decision.reason}})
+    return json.dumps({"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": decision.decision,
+                                              "permissionDecisionReason": decision.reason}})
+
+
+_state = {"auditing": False, "event": None, "policy": None}
+
+
+def _audit(event: dict, decision: str, reason: str, policy: dict | None) -> None:
+    if HOOKS_DIR not in sys.path:
+        sys.path.insert(0, HOOKS_DIR)
+    import audit
+
+    _state["auditing"] = True
+    try:
+        audit.record_event(event, decision, reason, policy)
+    finally:
+        _state["auditing"] = False
 
 
 def block(reason: str) -> None:
-    """Fail closed: exit 2 blocks the call whatever else happened."""
+    """Fail closed: log what happened if that is still safe, then exit 2, which blocks the call."""
+    import signal
+
+    signal.signal(signal.SIGALRM, lambda *_: os._exit(2))
+    signal.setitimer(signal.ITIMER_REAL, 1.0)  # the log write below must not turn a block into a hang
     sys.stderr.write(f"agent-foundation guard: {reason}. The call is blocked for safety.\n")
     sys.stderr.flush()
+    if not _state["auditing"]:
+        try:
+            event = _state["event"] if isinstance(_state["event"], dict) else {"hook_event_name": "PreToolUse", "tool_name": "unknown"}
+            _audit(event, "deny", f"guard failure: {reason}", _state["policy"] if isinstance(_state["policy"], dict) else None)
+        except Exception:  # noqa: BLE001 - the block stands whatever the log does
+            pass
     os._exit(2)
 
 
-def load_policy(project_dir: str) -> dict[str, Any]:
-    with open(os.path.join(project_dir, ".claude", "foundation", "policy.json"), encoding="utf-8") as handle:
-        return json.load(handle)
-
-
 def run_hook() -> None:
-    signal.signal(signal.SIGALRM, lambda *_: block(f"no decision within {DEADLINE_SECONDS} s"))
-    signal.alarm(DEADLINE_SECONDS)
+    import signal
+
+    deadline = DEADLINE_SECONDS
+    override = os.environ.get("AGENT_FOUNDATION_GUARD_DEADLINE")
+    if override:
+        try:
+            deadline = min(deadline, max(float(override), 0.000001))  # may only be shortened
+        except ValueError:
+            pass
+    signal.signal(signal.SIGALRM, lambda *_: block(f"no decision within {deadline:g} s"))
+    signal.setitimer(signal.ITIMER_REAL, deadline)
     try:
-        event = json.loads(sys.stdin.read())
+        raw = sys.stdin.read()
+        event = json.loads(raw)
         if not isinstance(event, dict):
             raise ValueError("the hook input is not a JSON object")
-        project_dir = os.environ.get("CLAUDE_PROJECT_DIR") or event.get("cwd") or os.getcwd()
-        policy = load_policy(project_dir)
-        decision = decide(event, policy, project_dir)
-        audit.record_event(event, decision.decision, decision.reason, policy)
+        _state["event"] = event
+        project = project_dir(event)
+        policy = load_policy(project)
+        _state["policy"] = policy
+        decision = decide(event, policy, project)
+        _audit(event, decision.decision, decision.reason, policy)
     except Exception as error:  # noqa: BLE001 - every failure must end in a block
-        try:
-            audit.record_event({"hook_event_name": "PreToolUse", "tool_name": "unknown"}, "deny", f"guard error: {error!r}")
-        except Exception:  # noqa: BLE001
-            pass
         block(f"internal error ({type(error).__name__}: {error})")
         return
+    signal.setitimer(signal.ITIMER_REAL, 0)
     sys.stdout.write(respond(decision))
     sys.stdout.flush()
     os._exit(0)
 
 
 def explain(command: str) -> int:
-    project_dir = os.environ.get("CLAUDE_PROJECT_DIR") or os.getcwd()
-    policy = load_policy(project_dir)
-    decision = decide({"tool_name": "Bash", "tool_input": {"command": command}}, policy, project_dir)
+    project = project_dir()
+    policy = load_policy(project)
+    decision, invocations = decide_bash(command, policy, project, os.getcwd() if os.getcwd().startswith(project) else project)
     print(f"decision: {decision.decision}")
-    if decision.rule:
-        print(f"rule: {decision.rule}")
+    print(f"rule: {decision.rule or '-'}")
     print(f"reason: {decision.reason}")
+    print("trace:")
     for step in decision.trace:
         print(f"  - {step}")
     return 0
 
 
 def main(argv: list[str]) -> None:
+    sys.dont_write_bytecode = True  # never leave __pycache__ in the foundation folder
     if len(argv) > 2 and argv[1] == "explain":
         sys.exit(explain(" ".join(argv[2:])))
     run_hook()
