@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -17,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable
 
-# What the fleet reads from a team repository (gitignore-style patterns for `git sparse-checkout --no-cone`).
+# What the fleet reads from a team repository (gitignore-style patterns for `git sparse-checkout --no-cone`),
+# plus every foundation-owned file the repository's manifest lists (the posture check hashes each one).
 SPARSE_PATTERNS = ["/.copier-answers.yml", "/.mcp.json", "/.claude/", "/AGENTS.md", "/CLAUDE.md"]
 GIT_TIMEOUT_SECONDS = 120
 _URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.I)
@@ -116,6 +118,29 @@ def _tail(result: subprocess.CompletedProcess[str]) -> str:
     return lines[-1].strip() if lines else f"git exited with {result.returncode}"
 
 
+def _manifest_patterns(clone: Path) -> list[str]:
+    try:
+        files = json.loads((clone / ".claude/foundation/manifest.json").read_text(encoding="utf-8"))["files"]
+        return sorted("/" + glob_escape(str(path)) for path in files if isinstance(path, str) and ".." not in path.split("/"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def glob_escape(path: str) -> str:
+    return re.sub(r"([*?\[\]!#\\])", r"\\\1", path)
+
+
+def _sparse(clone: Path) -> subprocess.CompletedProcess[str]:
+    """Check out the foundation's paths, then widen to the files the manifest lists."""
+    result = _git(["sparse-checkout", "set", "--no-cone", *SPARSE_PATTERNS], cwd=clone)
+    if result.returncode == 0:
+        result = _git(["checkout", "--quiet"], cwd=clone)
+    extra = [p for p in _manifest_patterns(clone) if not any(p.startswith(base.rstrip("/")) for base in SPARSE_PATTERNS)]
+    if result.returncode == 0 and extra:
+        result = _git(["sparse-checkout", "set", "--no-cone", *SPARSE_PATTERNS, *extra], cwd=clone)
+    return result
+
+
 def fetch(url: str, cache: Path, *, offline: bool = False) -> RepoRef:
     """Clone `url` (shallow, sparse) into the cache, or refresh the clone already there."""
     target = cache_dir_for(url, cache)
@@ -127,6 +152,8 @@ def fetch(url: str, cache: Path, *, offline: bool = False) -> RepoRef:
             if result.returncode != 0:
                 return RepoRef(url, None, url, f"cannot refresh {url}: {_tail(result)} (the cached copy was not used)")
             result = _git(["reset", "--quiet", "--hard", "FETCH_HEAD"], cwd=target)
+            if result.returncode == 0:
+                result = _sparse(target)
             if result.returncode != 0:
                 return RepoRef(url, None, url, f"cannot refresh the cached clone of {url}: {_tail(result)}")
             return RepoRef(url, target, url)
@@ -139,11 +166,10 @@ def fetch(url: str, cache: Path, *, offline: bool = False) -> RepoRef:
         if result.returncode != 0:
             shutil.rmtree(partial, ignore_errors=True)
             return RepoRef(url, None, url, f"cannot clone {url}: {_tail(result)}")
-        for args in (["sparse-checkout", "set", "--no-cone", *SPARSE_PATTERNS], ["checkout", "--quiet"]):
-            result = _git(args, cwd=partial)
-            if result.returncode != 0:
-                shutil.rmtree(partial, ignore_errors=True)
-                return RepoRef(url, None, url, f"cannot check out {url}: {_tail(result)}")
+        result = _sparse(partial)
+        if result.returncode != 0:
+            shutil.rmtree(partial, ignore_errors=True)
+            return RepoRef(url, None, url, f"cannot check out {url}: {_tail(result)}")
         partial.rename(target)
         return RepoRef(url, target, url)
     except subprocess.TimeoutExpired:
