@@ -44,15 +44,15 @@ def _add_migration(root: Path, block: str) -> None:
 def _deny_rule(rule_id: str, program: str) -> str:
     return (
         f"  - id: {rule_id}\n    family: filesystem-destruction\n    decision: deny\n"
-        f"    reason: {program} destroys data on whole devices.\n    instead: Ask a human.\n"
+        f"    reason: {program} wipes a shared production system.\n    instead: Ask the on-call engineer.\n"
         f'    settings: ["Bash({program}:*)"]\n    match: {{program: {program}}}\n'
-        f'    examples: ["{program} /dev/sda"]\n'
+        f'    examples: ["{program} --all"]\n'
     )
 
 
 def release_0_2_0(root: Path) -> None:
     policy = root / "foundation/policy.yml"
-    _replace(policy, "\n# WebFetch and MCP tools", "\n" + _deny_rule("disk-format", "mkfs") + "\n# WebFetch and MCP tools")
+    _replace(policy, "\n# WebFetch and MCP tools", "\n" + _deny_rule("prod-db-reset", "prod-db-reset") + "\n# WebFetch and MCP tools")
     _append(root / "foundation/org-rules.md", NEW_ORG_RULE)
     _append(root / "template/.claude/foundation/hooks/guard.py", HOOK_FIX)
     skill = root / "foundation/skills/code-review"
@@ -87,16 +87,16 @@ def release_0_2_0(root: Path) -> None:
         "    renamed_answers: [{from: audit_log, to: audit_log_file}]\n"
         "    retired_skills: [writing-tests]\n"
     ))
-    _changelog(root, "0.2.0", ["New deny rule disk-format.", "Org rules move to .claude/rules/organisation.md.",
+    _changelog(root, "0.2.0", ["New deny rule prod-db-reset.", "Org rules move to .claude/rules/organisation.md.",
                                "Answer audit_log is now audit_log_file.", "Skill writing-tests is retired."])
 
 
 def release_0_3_0(root: Path) -> None:
     policy = root / "foundation/policy.yml"
-    _replace(policy, "\n# WebFetch and MCP tools", "\n" + _deny_rule("disk-wipe", "wipefs") + "\n# WebFetch and MCP tools")
+    _replace(policy, "\n# WebFetch and MCP tools", "\n" + _deny_rule("prod-cache-flush", "prod-cache-flush") + "\n# WebFetch and MCP tools")
     _append(root / "foundation/org-rules.md", BETTER_ORG_RULE_V3)
     _append(root / "template/.claude/foundation/hooks/guard.py", V3_HOOK_FIX)
-    _changelog(root, "0.3.0", ["New deny rule disk-wipe.", "A better org rule."])
+    _changelog(root, "0.3.0", ["New deny rule prod-cache-flush.", "A better org rule."])
 
 
 def build_template_versions(dst: Path, releases: dict[str, object] | None = None) -> Path:

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.claude_client.mock_messages_api import ToolCall
+
 from tests.rendering import commit_all, git, render_team
 from tests.template_versions import (
     BETTER_ORG_RULE_V3, HOOK_FIX, NEW_ORG_RULE, ORG_RULES_NEW, ORG_RULES_OLD, build_template_versions,
@@ -93,8 +95,8 @@ def test_release_reaches_the_team_and_keeps_every_edit(team, template_repo):
     # Every foundation change arrived.
     settings = json.loads((team / ".claude/settings.json").read_text())
     policy = json.loads((team / ".claude/foundation/policy.json").read_text())
-    assert "Bash(mkfs:*)" in settings["permissions"]["deny"]
-    assert "disk-format" in {rule["id"] for rule in policy["commands"]}
+    assert "Bash(prod-db-reset:*)" in settings["permissions"]["deny"]
+    assert "prod-db-reset" in {rule["id"] for rule in policy["commands"]}
     assert HOOK_FIX in (team / ".claude/foundation/hooks/guard.py").read_text()
     manifest = json.loads((team / ".claude/foundation/manifest.json").read_text())
     assert manifest["template_version"] == "0.2.0"
@@ -128,7 +130,7 @@ def test_release_reaches_the_team_and_keeps_every_edit(team, template_repo):
             assert b"<<<<<<< " not in content and b">>>>>>> " not in content, path
             if path.suffix == ".json":
                 json.loads(content)
-    assert "What changed" in run.stdout and "0.2.0" in run.stdout and "disk-format" in run.stdout
+    assert "What changed" in run.stdout and "0.2.0" in run.stdout and "prod-db-reset" in run.stdout
     assert "carried your PreToolUse hook" in run.stdout
 
 
@@ -230,3 +232,31 @@ def test_plain_copier_update_still_works(template_repo, tmp_path):
     assert run.returncode == 0, run.stderr
     assert json.loads((repo / ".claude/foundation/manifest.json").read_text())["template_version"] == "0.2.0"
     assert (repo / ORG_RULES_NEW).is_file() and not (repo / ORG_RULES_OLD).exists()
+
+
+def test_hand_edited_registry_skill_is_kept_and_named(template_repo, tmp_path):
+    repo = render_at(template_repo, tmp_path / "team")
+    skill = repo / ".claude/skills/code-review/SKILL.md"
+    text = skill.read_text()
+    heading_end = text.index("\n", text.index("\n# ") + 1) + 1  # just after the first heading of the body
+    skill.write_text(text[:heading_end] + "\nPayments: also check idempotency keys.\n" + text[heading_end:])
+    commit_all(repo, "team tweaks the review skill")
+    run = update(repo, "--vcs-ref", "v0.2.0")
+    assert run.returncode == 0, run.stdout + run.stderr
+    merged = skill.read_text()
+    assert "also check idempotency keys" in merged and "authorisation test" in merged
+    assert "flagged by the posture check: .claude/skills/code-review/SKILL.md" in run.stdout
+
+
+def test_the_real_client_enforces_the_foundation_after_an_update(team, run_claude):
+    assert update(team, "--vcs-ref", "v0.2.0").returncode == 0
+    commit_all(team, "take 0.2.0")
+    run = run_claude(team, [ToolCall("Bash", {"command": "prod-db-reset --all", "description": "x"}),
+                            ToolCall("Bash", {"command": "sh -c 'git push --force origin main'", "description": "x"})],
+                     trusted=True)
+    new_rule, old_rule = run.result(0), run.result(1)
+    assert new_rule.is_error and "prod-db-reset" in new_rule.content, run.describe()  # the guard knows the new rule
+    assert old_rule.is_error and "git-force-push" in old_rule.content, run.describe()
+    log = json.loads((team / ".claude/foundation/policy.json").read_text())["audit"]["path"]
+    events = [json.loads(line)["event"] for line in (team / log).read_text().splitlines()]
+    assert events.count("PreToolUse") == 2  # the audit hook still records every call
