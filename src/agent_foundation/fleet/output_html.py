@@ -12,6 +12,7 @@ from typing import Any
 LEVEL_COLOURS = {"critical": "#b91c1c", "high": "#ea580c", "medium": "#ca8a04", "low": "#16a34a"}
 SEVERITY_COLOURS = {"critical": "#7f1d1d", "error": "#dc2626", "high": "#dc2626", "warning": "#f59e0b", "medium": "#f59e0b"}
 BLUE, TEAL, GREY, RED = "#2563eb", "#0d9488", "#94a3b8", "#dc2626"
+VERSION_PALETTE = ["#0d9488", "#2563eb", "#60a5fa", "#a78bfa", "#f59e0b", "#f97316", "#94a3b8"]  # newest first
 
 CSS = """
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#0f172a;background:#f1f5f9}
@@ -93,7 +94,8 @@ def line_chart(labels: list[str], series: list[tuple[str, str, list[float | None
     for i, label in enumerate(labels):
         if i % step == 0 or i == n - 1:
             x, _ = xy(i, 0)
-            out.append(f'<text x="{x:.1f}" y="{height - bottom + 16}" text-anchor="middle" font-size="11" fill="#64748b">{_e(label[:10])}</text>')
+            anchor = "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle"
+            out.append(f'<text x="{x:.1f}" y="{height - bottom + 16}" text-anchor="{anchor}" font-size="11" fill="#64748b">{_e(label[:10])}</text>')
     for name, colour, vs in series:
         points = [xy(i, v) for i, v in enumerate(vs) if v is not None]
         if len(points) > 1:
@@ -149,6 +151,19 @@ def render(data: dict[str, Any], *, max_rows: int = 300) -> str:
                       [(v["repos"], TEAL if v["is_latest"] else BLUE, f"{v['version']}: {v['repos']} repos ({_pct(v['fraction'])})")])
                      for v in adoption["versions"][:15]]
     adoption_chart = hbar_chart(version_items, empty="no repository could be read")
+    if len(runs) >= 2:
+        from . import versions as versions_module
+
+        known = sorted({v for r in runs for v in r["versions"]}, key=versions_module.sort_key, reverse=True)
+        palette = {v: VERSION_PALETTE[min(i, len(VERSION_PALETTE) - 1)] for i, v in enumerate(known)}
+        over_time = []
+        for run in runs[-12:]:
+            total = sum(run["versions"].values()) or 1
+            over_time.append((str(run["recorded_at"])[:10], [(100 * run["versions"].get(v, 0) / total, palette[v],
+                                                               f"{run['recorded_at']}: {v} on {run['versions'].get(v, 0)} repos")
+                                                              for v in known if run["versions"].get(v)]))
+        adoption_chart += ('<p class="note">Share of repositories per version, by recorded run</p>'
+                           + hbar_chart(over_time, value_format="{:.0f}%") + _legend([(v, palette[v]) for v in known[:8]]))
 
     if len(runs) >= 2:
         labels = [str(r["recorded_at"]) for r in runs]
