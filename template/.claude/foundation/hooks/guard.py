@@ -47,6 +47,7 @@ CURL_UPLOAD = {"-T": "always", "--upload-file": "always", "-F": "file", "--form"
                "-d": "data", "--data": "data", "--data-binary": "data", "--data-ascii": "data", "--data-urlencode": "data",
                "--json": "data", "--data-raw": "dynamic"}
 WGET_UPLOAD = {"--post-file": "always", "--body-file": "always", "--post-data": "dynamic", "--body-data": "dynamic"}
+INNOCUOUS_NAMES = ("README.md", "main.py", "index.js", "data.json", "notes.txt", "Makefile", "a")
 EXCLUDE_OPTIONS = ("--exclude", "--ignore", "--exclude-dir", "--exclude-from", "-path-not")
 
 # The match grammar: every key of a rule's `match` must hold (any_of: at least one alternative, each merged
@@ -253,8 +254,18 @@ class Paths:
                 else:
                     ok = glob_match(absolute, candidate)
                 if ok and not any(c in candidate for c in "*?[") and self.is_secret(candidate, cwd):
-                    return True
+                    return self._targets_secrets(pattern, absolute, folder, cwd)
         return False
+
+    def _targets_secrets(self, pattern: str, absolute: str | None, folder: str, cwd: str | None) -> bool:
+        """A glob aims at secrets when every ordinary file name it would also match is a secret too
+        (`.en*`, `~/.ssh/*`), not when it is a broad sweep that happens to include one (`dist/*`)."""
+        for name in INNOCUOUS_NAMES:
+            probe = folder.rstrip("/") + "/" + name
+            hit = glob_match(absolute, probe) if absolute else glob_match(pattern, name)
+            if hit and not self.is_secret(probe, cwd):
+                return False
+        return True
 
     def is_protected(self, path: str, cwd: str | None, ancestors: bool = False) -> bool:
         if not path or UNKNOWN in path:

@@ -72,7 +72,7 @@ EXEC_CALLS = ("system", "popen", "exec", "execSync", "execFileSync", "spawn", "s
 DELETE_CALLS = ("rmtree", "rm_rf", "rm_r", "remove_dir", "remove_entry", "remove_entry_secure", "rmSync", "rmdirSync",
                 "unlinkSync", "rimraf", "os.remove", "os.unlink", "os.rmdir", "os.removedirs", "File.delete", "fs.rm",
                 "fs.rmdir", "fs.unlink", "FileUtils.rm", "unlink", "RemoveAll")
-NETWORK_IN_CODE = ("urlopen", "urllib", "requests.", "http.get", "https.get", "fetch(", "Net::HTTP", "open-uri", "LWP",
+NETWORK_IN_CODE = ("'https'", '"https"', "'http'", '"http"', "urlopen", "urllib", "requests.", "http.get", "https.get", "fetch(", "Net::HTTP", "open-uri", "LWP",
                    "HTTP::Tiny", "socket", "httpx", "http.client", "URI.open", "curl", "wget")
 EVAL_IN_CODE = ("exec(", "eval(", "exec ", "eval ", "Function(", "instance_eval", "runInThisContext", "compile(")
 WRITE_IN_CODE = ("'w", '"w', "'a", '"a', "write", "unlink", "remove", "rename", "replace", "rmtree", "truncate", "chmod",
@@ -882,8 +882,12 @@ def interpreter_call(program: str, argv: list[str], words: list, ctx: Context, v
         if program == "deno" and arg == "eval":
             code = args[i + 1] if i + 1 < len(args) else ""
             break
-        if family == "python" and arg == "-m":
+        if family == "python" and (arg == "-m" or (arg.startswith("-m") and len(arg) > 2)):
             emit(ctx, program, args, via)
+            module = args[i + 1:] if arg == "-m" else [arg[2:], *args[i + 1:]]
+            if module:
+                ctx.trace.append(f"python -m {module[0]} runs the {module[0]} module's command")
+                resolve(module, [None] * len(module), ctx, via + [f"{program} -m"], stdin, depth + 1)
             return
         if family == "python" and arg in ("-W", "-X", "-Q"):
             i += 2
