@@ -21,6 +21,8 @@ SERVER_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 EXACT_VERSION = re.compile(r"^\d+(\.\d+)*([-.+][0-9A-Za-z.-]+)?$")
 STACK_GROUPS = ("build", "test", "lint")
 RESERVED_SKILL_WORDS = ("anthropic", "claude")
+# libyaml's loader when PyYAML has it: the data is parsed on every render, three times per update.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SKILL_NAME_MAX = 64
 SKILL_DESCRIPTION_MAX = 1024
 # Tools whose rules take a path or a command in parentheses; anything else capitalised is a bare tool name.
@@ -128,7 +130,7 @@ def _read_yaml(path: Path, problems: _Collector) -> Any:
     if text is None:
         return None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=YAML_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
@@ -183,6 +185,17 @@ def _check_policy(path: Path, policy: dict[str, Any], problems: _Collector) -> N
     if not isinstance(commands, list) or not commands:
         problems.add(path, "commands", "must be a non-empty list of command rules", "restore the commands section from the last release")
         return
+    # The guard owns the match grammar: load its validator by file path (never cached in sys.modules, so the
+    # render process does not keep a stale copy of agent-time code).
+    validate_match = None
+    guard_file = path.parent.parent / "template" / ".claude" / "foundation" / "hooks" / "guard.py"
+    if guard_file.is_file():
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("_agent_foundation_guard", guard_file)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        validate_match = module.validate_match
     seen: set[str] = set()
     for index, rule in enumerate(commands):
         where = f"commands[{index}]"
@@ -203,6 +216,9 @@ def _check_policy(path: Path, policy: dict[str, Any], problems: _Collector) -> N
                 problems.add(path, f"{where}.{key}", "is missing", f"add a {key} the agent can act on")
         if not isinstance(rule.get("match"), dict) or not rule.get("match"):
             problems.add(path, f"{where}.match", "is missing", "describe what the guard matches (see hooks/guard.py)")
+        elif validate_match is not None:
+            for error in validate_match(rule["match"]):
+                problems.add(path, f"{where}.match", error, "use the match grammar of hooks/guard.py (MATCH_KEYS, docs/guard.md)")
         if not isinstance(rule.get("examples"), list) or not rule.get("examples"):
             problems.add(path, f"{where}.examples", "needs at least one dangerous example command", "add a command this rule must stop")
         _check_rules(path, f"{where}.settings", rule.get("settings", []), problems)
@@ -306,7 +322,7 @@ def split_frontmatter(text: str) -> tuple[dict[str, Any] | None, str]:
     if end < 0:
         return None, text
     try:
-        data = yaml.safe_load(text[4:end])
+        data = yaml.load(text[4:end], Loader=YAML_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError:
         return None, text
     return (data if isinstance(data, dict) else None), text[end + 4 :].lstrip("\n")
