@@ -314,6 +314,13 @@ def test_verify_finds_the_log_from_the_policy_wherever_it_is_run(tmp_path):
     assert str(repo / "logs" / "a.jsonl") in result.stdout
     # The bytecode cache goes under .claude/audit/, never beside the foundation's files.
     assert sorted(p.name for p in hooks.iterdir()) == ["audit.py", "audit_core.py"]
+    assert list((repo / ".claude" / "audit" / "pycache").rglob("audit_core.*.pyc"))
+
+
+def test_the_template_itself_gets_no_bytecode_cache(tmp_path):
+    """Run from template/ (no policy.json beside it), nothing may appear there: it would be rendered."""
+    assert run_hook(project(tmp_path), bash_event("PostToolUse", "ls", tool_response={})).returncode == 0
+    assert not (HOOKS.parent.parent / "audit").exists()
 
 
 # ---------------------------------------------------------------- concurrency

@@ -5,9 +5,10 @@
 
 As a module (the guard writes its decisions with it): record_event(event, decision, reason, policy), verify(log),
 make_record, redact, append. The code lives in audit_core.py; this file stays small on purpose. Python compiles
-the script it is started with on every run (about 3 ms for the whole audit code, which would double the hook's
-cost), but caches what it imports: audit_core is imported with its bytecode cached under .claude/audit/pycache,
-outside the foundation folder (so nothing appears beside this file), git-ignored and protected like the log.
+the script it is started with on every run (about 3 ms for the whole audit code, a third more than starting
+Python at all), but caches what it imports: in a rendered repository audit_core is imported with its bytecode cached under
+.claude/audit/pycache, outside the foundation folder (nothing appears beside this file), git-ignored and protected
+like the log. Elsewhere (the template itself) nothing is cached.
 Standard library only.
 """
 
@@ -19,9 +20,14 @@ def _import_core():
     here = os.path.dirname(os.path.abspath(__file__))
     if here not in sys.path:
         sys.path.insert(0, here)
+    foundation = os.path.dirname(here)
+    if not os.path.exists(os.path.join(foundation, "policy.json")):
+        import audit_core  # not a rendered repository (e.g. the template itself): no cache
+
+        return audit_core
     saved = sys.dont_write_bytecode, sys.pycache_prefix
     sys.dont_write_bytecode = False
-    sys.pycache_prefix = os.path.join(os.path.dirname(os.path.dirname(here)), "audit", "pycache")
+    sys.pycache_prefix = os.path.join(os.path.dirname(foundation), "audit", "pycache")
     try:
         import audit_core
     finally:
