@@ -40,6 +40,7 @@ def render_base(dst: Path) -> dict[str, bytes]:
         "mcp_servers": ["sequential-thinking", "memory"], "extra_allow": [], "extra_ask": [],
         "audit_log": ".claude/audit/audit.jsonl",
     }
+    shutil.rmtree(dst, ignore_errors=True)
     run_copy(str(ROOT), str(dst), data=answers, defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True)
     return {p.relative_to(dst).as_posix(): p.read_bytes() for p in sorted(dst.rglob("*")) if p.is_file() and ".git" not in p.parts}
 
@@ -180,17 +181,18 @@ def main(argv: list[str] | None = None) -> int:
                 planted = generate(fleet, size, base)
                 print(f"  generated {size} repos in {time.perf_counter() - started:.1f} s: "
                       + ", ".join(f"{k} {v}" for k, v in sorted(planted.items())))
-            timings = []
+            timings, cpu = [], []
             for _ in range(args.repeat):
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 report = build_report(ROOT, [str(fleet)], latest="v1.4.0", jobs=args.jobs, cache=work / "_cache")
                 timings.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - started_cpu)
             best = min(timings)
             org = report["org"]
             results.append((size, best))
             print(f"{size:>6} repos: {best:6.3f} s (best of {args.repeat}), {best / size * 1000:6.3f} s per 1,000 repos; "
                   f"{org['errors']} errors, {org['flagged_repos']} flagged, {len(org['promotion_candidates'])} promotion candidates, "
-                  f"reuse {org['reuse']['fraction']}")
+                  f"reuse {org['reuse']['fraction']}; CPU of this process {min(cpu):.3f} s; load average {os.getloadavg()[0]:.1f}")
         for (small, t_small), (big, t_big) in zip(results, results[1:]):
             print(f"growth {small} -> {big}: size x{big / small:.0f}, time x{t_big / t_small:.2f} "
                   f"(per-repo cost ratio {(t_big / big) / (t_small / small):.2f}; 1.00 = linear)")
