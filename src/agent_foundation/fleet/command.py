@@ -140,6 +140,9 @@ def _output(target: str) -> Iterator[Any]:
             yield handle
 
 
+open_output = _output  # public: "-" is stdout, anything else a file (parent folders made); used by rollout
+
+
 def _count_sources(source_args: list[str]) -> int:
     try:
         refs, urls = sources.expand(source_args)

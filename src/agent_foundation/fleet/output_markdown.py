@@ -19,6 +19,11 @@ def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
     return out + [""]
 
 
+def table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+    """A Markdown table as lines (cells escaped), then a blank line; shared with `rollout --markdown`."""
+    return _table(headers, rows)
+
+
 def render(data: dict[str, Any]) -> str:
     org = data["org"]
     adoption = org["version_adoption"]

@@ -40,8 +40,13 @@ def is_url(text: str) -> bool:
     return bool(_URL.match(text.strip()))
 
 
+def is_bare_repo(folder: Path) -> bool:
+    """A bare git repository (a remote on disk, e.g. team.git): HEAD, objects/ and refs/, no work tree."""
+    return (folder / "HEAD").is_file() and (folder / "objects").is_dir() and (folder / "refs").is_dir()
+
+
 def looks_like_repo(folder: Path) -> bool:
-    return any((folder / marker).exists() for marker in MARKERS) or (folder / ".git").exists()
+    return any((folder / marker).exists() for marker in MARKERS) or (folder / ".git").exists() or is_bare_repo(folder)
 
 
 def default_cache() -> Path:
