@@ -310,3 +310,31 @@ def test_fleet_never_writes_to_team_repositories(fleet: dict) -> None:
     build_report(fleet["root"], [str(fleet["repos"])], jobs=1)
     assert snapshot() == before
     assert not list(fleet["repos"].rglob("__pycache__"))
+
+
+def test_links_pipes_and_devices_are_not_followed(rendered_team: Path, tmp_path: Path) -> None:
+    root = template_root(tmp_path)
+    repo = copy_repo(rendered_team, tmp_path / "repos" / "tricky", "tricky")
+    settings = repo / ".claude/settings.json"
+    settings.unlink()
+    settings.symlink_to("/dev/zero")
+    pipe = repo / ".claude/skills/pipe-skill"
+    pipe.mkdir()
+    import os
+    os.mkfifo(pipe / "SKILL.md")
+    script = Path(sys.executable).parent / "agent-foundation"
+    result = subprocess.run([str(script), "--root", str(root), "fleet", str(repo), "--json"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)["repos"][0]
+    assert [f["code"] for f in row["flags"]] == ["settings-unparsable"]
+    assert "symbolic link" in row["flags"][0]["message"]
+    assert "posture check was not run" in row["posture_error"] and ".claude/settings.json" in row["posture_error"]
+    assert any(r["why"] == "the posture check could not run" for r in row["risk"]["reasons"])
+    assert [s["name"] for s in row["skills"]["local"]] == ["pipe-skill"] and row["skills"]["local"][0]["sha256"] is None
+
+
+def test_progress_bar_on_a_large_fleet_does_not_disturb_the_report(fleet: dict) -> None:
+    from agent_foundation.fleet.command import RichProgress
+
+    data = build_report(fleet["root"], [str(fleet["repos"])], jobs=1, progress=RichProgress())
+    assert len(data["repos"]) == len(fleet["report"]["repos"])

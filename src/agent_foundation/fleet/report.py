@@ -28,6 +28,7 @@ UNVETTED_SERVER_POINTS, UNVETTED_SERVER_MAX = 10, 20
 HIGH_RISK_SERVER_POINTS, HIGH_RISK_SERVER_MAX = 5, 10
 FINDING_POINTS = {"critical": 5, "error": 4, "high": 4, "warning": 2, "medium": 2}
 FINDING_POINTS_DEFAULT, FINDINGS_MAX = 1, 15
+POSTURE_ERROR_POINTS = 15
 BEHIND_POINTS, BEHIND_MAX = 2, 10
 MODIFIED_SKILL_POINTS, MODIFIED_SKILL_MAX = 2, 6
 PROFILE_POINTS = {"elevated": 5}
@@ -49,6 +50,8 @@ def risk(row: dict[str, Any]) -> dict[str, Any]:
     add(min(HIGH_RISK_SERVER_MAX, HIGH_RISK_SERVER_POINTS * len(high)), f"high-risk MCP server(s): {', '.join(high)}")
     finding_points = sum(FINDING_POINTS.get(f["severity"].lower(), FINDING_POINTS_DEFAULT) for f in row["findings"])
     add(min(FINDINGS_MAX, finding_points), f"{len(row['findings'])} posture finding(s)")
+    if row.get("posture_error"):
+        add(POSTURE_ERROR_POINTS, "the posture check could not run")
     behind = row.get("releases_behind") or 0
     add(min(BEHIND_MAX, BEHIND_POINTS * behind), f"{behind} release(s) behind")
     modified = [s["name"] for s in row["skills"]["registry"] if s["modified"]]

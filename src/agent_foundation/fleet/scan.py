@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any, Callable
 
@@ -36,6 +37,7 @@ SKILLS = ".claude/skills"
 GUARD_SCRIPT = ".claude/foundation/hooks/guard.py"
 AUDIT_SCRIPT = ".claude/foundation/hooks/audit.py"
 MAX_SKILL_BYTES = 256 * 1024
+MAX_FILE_BYTES = 8 * 1024 * 1024
 
 # The high-blast-radius flags, in the order they are shown.
 FLAGS = {
@@ -101,12 +103,35 @@ class Context:
 
 
 def _read_bytes(path: str) -> bytes | None:
-    """The file's bytes, or None when it is missing or not a regular file."""
+    """The file's bytes; None when it is missing. A symbolic link, a FIFO or a device, or a file too large for
+    configuration raises OSError: a team repository must not make the fleet read /dev/zero or hang on a pipe."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        info = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
         return None
+    if not stat.S_ISREG(info.st_mode):
+        if stat.S_ISDIR(info.st_mode):
+            return None
+        raise OSError(f"{path} is a symbolic link or not a regular file; the fleet does not follow it")
+    if info.st_size > MAX_FILE_BYTES:
+        raise OSError(f"{path} is {info.st_size} bytes, more than a configuration file should be")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(MAX_FILE_BYTES + 1)
+
+
+def unsafe_files(repo: str, manifest: dict[str, Any]) -> list[str]:
+    """Foundation files that are symbolic links or not regular files (the posture check is not run on them)."""
+    files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+    out = []
+    for relative in (ANSWERS, MANIFEST, POLICY, SETTINGS, LOCAL_SETTINGS, MCP, *files):
+        try:
+            info = os.lstat(repo + relative)
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            out.append(relative)
+    return out
 
 
 def _read_json(path: str) -> tuple[Any, str | None]:
@@ -205,6 +230,11 @@ def _scan(ctx: Context, repo_path: Path, row: dict[str, Any]) -> None:
     _scan_skills(ctx, repo, row, manifest)
     _scan_mcp(ctx, repo, row, settings)
     _scan_hook_scripts(repo, row, manifest)
+    unsafe = unsafe_files(repo, manifest)
+    if unsafe:
+        row["posture_error"] = (f"the posture check was not run: {', '.join(unsafe[:5])} "
+                                "is a symbolic link, not a regular file, or too large; replace it with the rendered file")
+        return
     try:
         row["findings"] = [as_dict(f) for f in ctx.posture(repo_path)]
     except Exception as error:  # noqa: BLE001 - the check is run on a repo it may not expect
