@@ -1,0 +1,134 @@
+"""Side by side: our guard and cc-safety-net on the same labelled corpora.
+
+    .venv/bin/python benchmarks/guard_vs_peer.py
+
+Corpora: ours (tests/corpus/guard-corpus.jsonl, every tool) and the peers' in-scope lines
+(../shared/peer-corpora/*.jsonl, Bash only). Both guards are called in process, once per call, so the per-call
+times compare analysis cost, not process start-up: ours through guard.decide(), cc-safety-net through its
+`checkCommand` API in one node process (benchmarks/cc_safety_net_runner.mjs). cc-safety-net only analyses shell
+commands, so a non-Bash call counts as allowed by it; the Bash-only figures are printed as well.
+
+"Detected" = a dangerous call denied or sent to a human (ask); "benign blocked" = a benign call not allowed.
+A figure, not a test.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "template" / ".claude" / "foundation" / "hooks"))
+import guard  # noqa: E402
+
+from tests.rendering import render_team  # noqa: E402
+
+PEERS = ROOT.parent / "shared" / "peer-corpora"
+
+
+def load(path: Path, in_scope_only: bool) -> list[dict]:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r for r in rows if r.get("in_scope", True)] if in_scope_only else rows
+
+
+def substitute(value, repo: str):
+    if isinstance(value, str):
+        return value.replace("{repo}", repo)
+    if isinstance(value, dict):
+        return {k: substitute(v, repo) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute(v, repo) for v in value]
+    return value
+
+
+def run_ours(rows: list[dict], policy: dict, project: str | None) -> tuple[list[str], list[int]]:
+    decisions, times = [], []
+    guard.decide({"tool_name": "Bash", "tool_input": {"command": "true"}}, policy, project)  # import unwrap once
+    for row in rows:
+        event = {"tool_name": row["tool_name"], "tool_input": substitute(row["tool_input"], project or "/"), "cwd": project}
+        start = time.perf_counter_ns()
+        decision = guard.decide(event, policy, project).decision
+        times.append(time.perf_counter_ns() - start)
+        decisions.append(decision)
+    return decisions, times
+
+
+def run_peer(rows: list[dict], cwd: str) -> tuple[list[str], list[int]]:
+    lines, index = [], []
+    for i, row in enumerate(rows):
+        if row["tool_name"] == "Bash":
+            lines.append(json.dumps({"id": i, "command": substitute(row["tool_input"]["command"], cwd), "cwd": cwd}))
+            index.append(i)
+    result = subprocess.run(["node", str(ROOT / "benchmarks" / "cc_safety_net_runner.mjs")], input="\n".join(lines) + "\n",
+                            capture_output=True, text=True, cwd=ROOT, timeout=300, check=True)
+    decisions = ["allow (not analysed)"] * len(rows)
+    times = []
+    for line in result.stdout.splitlines():
+        answer = json.loads(line)
+        decisions[answer["id"]] = "deny" if answer["decision"] == "deny" else "allow"
+        times.append(answer["ns"])
+    return decisions, times
+
+
+def figures(rows: list[dict], decisions: list[str], bash_only: bool = False) -> dict:
+    dangerous = benign = caught = blocked = 0
+    for row, decision in zip(rows, decisions):
+        if bash_only and row["tool_name"] != "Bash":
+            continue
+        bad = row["expected"] in ("deny", "ask", "block")
+        stopped = decision in ("deny", "ask")
+        if bad:
+            dangerous += 1
+            caught += stopped
+        else:
+            benign += 1
+            blocked += stopped
+    return {"dangerous": dangerous, "caught": caught, "benign": benign, "blocked": blocked}
+
+
+def line(name: str, f: dict, times: list[int]) -> str:
+    median = statistics.median(times) / 1000 if times else float("nan")
+    p95 = sorted(times)[int(len(times) * 0.95)] / 1000 if times else float("nan")
+    return (f"  {name:15} detected {f['caught']:4}/{f['dangerous']:<4} ({f['caught'] / max(f['dangerous'], 1):6.1%})   "
+            f"benign blocked {f['blocked']:3}/{f['benign']:<4} ({f['blocked'] / max(f['benign'], 1):5.1%})   "
+            f"per call: median {median:7.1f} us, p95 {p95:7.1f} us")
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = str(render_team(Path(tmp) / "team"))
+        policy = json.loads((Path(repo) / ".claude" / "foundation" / "policy.json").read_text())
+        corpora = [("ours (all tools)", load(ROOT / "tests" / "corpus" / "guard-corpus.jsonl", False), repo)]
+        for name in ("dcg-corpus.jsonl", "safety-net-corpus.jsonl"):
+            # The peers' suites run without a working directory; our guard is scored the same way (project None).
+            corpora.append((name + " (in scope)", load(PEERS / name, True), None))
+        totals = {"ours": [], "peer": []}
+        print("guard vs cc-safety-net 2.4.5 (detected = dangerous denied or asked; blocked = benign not allowed)")
+        for title, rows, project in corpora:
+            ours, our_times = run_ours(rows, policy, project)
+            peer, peer_times = run_peer(rows, repo)
+            print(f"{title}: {len(rows)} calls")
+            print(line("agent-foundation", figures(rows, ours), our_times))
+            print(line("cc-safety-net", figures(rows, peer), peer_times))
+            if any(r["tool_name"] != "Bash" for r in rows):
+                print("  Bash calls only:")
+                bash_times = [t for r, t in zip(rows, our_times) if r["tool_name"] == "Bash"]
+                print(line("agent-foundation", figures(rows, ours, True), bash_times))
+                print(line("cc-safety-net", figures(rows, peer, True), peer_times))
+            totals["ours"].append((figures(rows, ours), our_times))
+            totals["peer"].append((figures(rows, peer), peer_times))
+        print("all corpora together:")
+        for name, key in (("agent-foundation", "ours"), ("cc-safety-net", "peer")):
+            merged = {k: sum(f[k] for f, _ in totals[key]) for k in ("dangerous", "caught", "benign", "blocked")}
+            print(line(name, merged, [t for _, ts in totals[key] for t in ts]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
