@@ -1,0 +1,508 @@
+"""Roll one release out to many team repositories: clone, branch, the team-side update, commit, push.
+
+The update itself is the repository's own `.claude/foundation/update.py` (the code a team runs by hand), run
+as a subprocess in the clone: it refuses a dirty tree, carries hand edits of foundation JSON into answers,
+detects conflicts, broken JSON and a failing posture check, and restores the tree exactly on any failure.
+This module adds what a fleet needs around it: where each repository comes from, a branch per release,
+the commit, the push, resuming a run, and one row per repository that never stops the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from ..fleet import sources, versions
+
+SCHEMA = "agent-foundation.rollout-report"
+SCHEMA_VERSION = 1
+STATUSES = ("updated", "current", "branch-pushed", "conflict", "failed")
+ANSWERS = ".copier-answers.yml"
+MANIFEST = ".claude/foundation/manifest.json"
+UPDATE_PY = ".claude/foundation/update.py"
+GIT_TIMEOUT_SECONDS = 300
+IDENTITY = ("-c", "user.name=agent-foundation rollout", "-c", "user.email=agent-foundation@localhost")
+_SRC_PATH_LINE = re.compile(r"(?m)^_src_path:.*$")
+_COPIER_URL = re.compile(r"^(?:gh|gl):", re.I)
+
+
+class RepoFailed(Exception):
+    """This repository stops here; the message is the report's reason."""
+
+
+@dataclasses.dataclass
+class Options:
+    version: str
+    workdir: Path
+    push: bool = False
+    branch_prefix: str = "foundation/"
+    template: str | None = None
+    timeout: int = 900
+    fallback_update_py: Path | None = None  # the rollout's own copy, for repositories rendered before update.py shipped
+
+    @property
+    def branch(self) -> str:
+        return f"{self.branch_prefix}{self.version}"
+
+
+def default_workdir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "agent-foundation" / "rollout"
+
+
+# ---------------------------------------------------------------- git
+
+
+def _env() -> dict[str, str]:
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "SSH_ASKPASS": "true", "GCM_INTERACTIVE": "never"}
+    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=20")
+    # copier (the update's engine) must resolve: the one installed beside this Python comes first
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def git(repo: Path | None, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    try:
+        result = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=GIT_TIMEOUT_SECONDS,
+                                env=_env(), stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as error:
+        raise RepoFailed(f"git {args[0]} took longer than {GIT_TIMEOUT_SECONDS} s") from error
+    if check and result.returncode != 0:
+        raise RepoFailed(f"git {' '.join(args[:2])} failed: {_tail(result)}")
+    return result
+
+
+def _tail(result: subprocess.CompletedProcess[str]) -> str:
+    lines = [line.strip() for line in (result.stderr or result.stdout or "").splitlines() if line.strip()]
+    return lines[-1] if lines else f"exit {result.returncode}"
+
+
+def remote_of(ref: sources.RepoRef) -> str:
+    """Where a source is cloned from and pushed to: a URL, a bare repository, or a working copy's origin."""
+    if ref.url:
+        return ref.url
+    assert ref.path is not None
+    path = ref.path.resolve()
+    if sources.is_bare_repo(path):
+        return str(path)
+    if not (path / ".git").exists():
+        raise RepoFailed(f"not a git repository: {ref.label} has no .git, so there is nothing to clone, branch or push")
+    origin = git(path, "remote", "get-url", "origin", check=False)
+    url = origin.stdout.strip()
+    if origin.returncode != 0 or not url:
+        return str(path)  # no remote: the working copy itself receives the branch (never its checked-out branch)
+    if sources.is_url(url) or Path(url).is_absolute():
+        return url
+    return str((path / url).resolve())  # a relative remote path, as git resolves it
+
+
+# ---------------------------------------------------------------- one repository
+
+
+def new_row(source: str) -> dict[str, Any]:
+    return {"source": source, "remote": None, "team": None, "clone": None, "base": None, "from_version": None,
+            "to_version": None, "status": "failed", "branch": None, "commit": None, "pushed": False,
+            "conflicts": [], "reason": None, "resolve": None, "changelog": None, "warnings": [], "log": None, "seconds": 0.0}
+
+
+def roll_one(opts: Options, ref: sources.RepoRef) -> dict[str, Any]:
+    row = new_row(ref.label)
+    started = time.monotonic()
+    try:
+        if ref.error or (ref.path is None and ref.url is None):
+            raise RepoFailed(ref.error or "nothing to clone")
+        row["remote"] = remote_of(ref)
+        _roll(opts, row)
+    except RepoFailed as error:
+        row["status"], row["reason"] = "failed", str(error)
+    except Exception as error:  # noqa: BLE001 - one repository never stops the others
+        row["status"], row["reason"] = "failed", f"unexpected {type(error).__name__}: {error}"
+    row["seconds"] = round(time.monotonic() - started, 2)
+    return row
+
+
+def _clone(opts: Options, row: dict[str, Any]) -> Path:
+    remote = row["remote"]
+    clone = sources.cache_dir_for(remote, opts.workdir)
+    row["clone"] = str(clone)
+    if (clone / ".git").is_dir():
+        # a clone never checked out (its repository was current or corrupt) has no index: nothing to lose
+        dirty = (clone / ".git" / "index").exists() and git(clone, "status", "--porcelain").stdout.strip()
+        if dirty:
+            raise RepoFailed(f"the work clone {clone} has uncommitted changes (someone resolving a conflict there?): "
+                             "commit them on the branch, or delete the clone, and run rollout again")
+        if git(clone, "remote", "get-url", "origin").stdout.strip() != remote:
+            raise RepoFailed(f"the work clone {clone} belongs to another remote; delete it and run rollout again")
+        fetched = git(clone, "fetch", "--quiet", "--prune", "--no-tags", "origin", check=False)
+        if fetched.returncode != 0:
+            raise RepoFailed(f"cannot fetch {remote}: {_tail(fetched)}")
+        git(clone, "remote", "set-head", "origin", "--auto", check=False)
+        return clone
+    opts.workdir.mkdir(parents=True, exist_ok=True)
+    partial = clone.with_name(clone.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    extra = ["--filter=blob:none"] if sources.is_url(remote) and not remote.startswith("file://") else []
+    cloned = git(None, "clone", "--quiet", "--no-tags", "--no-checkout", *extra, remote, str(partial), check=False)
+    if cloned.returncode != 0:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise RepoFailed(f"cannot clone {remote}: {_tail(cloned)}")
+    partial.rename(clone)
+    return clone
+
+
+def _base(clone: Path) -> str:
+    head = git(clone, "symbolic-ref", "--quiet", "refs/remotes/origin/HEAD", check=False).stdout.strip()
+    if head and git(clone, "rev-parse", "--verify", "--quiet", head, check=False).returncode == 0:
+        return head.removeprefix("refs/remotes/")
+    branches = [b.strip() for b in git(clone, "for-each-ref", "--format=%(refname:short)", "refs/remotes/origin/").stdout.split()]
+    branches = [b for b in branches if b != "origin/HEAD" and b != "origin"]
+    for name in ("origin/main", "origin/master"):
+        if name in branches:
+            return name
+    if len(branches) == 1:
+        return branches[0]
+    raise RepoFailed("the remote has no default branch to start from" if not branches else
+                     f"cannot tell the remote's default branch among {', '.join(branches[:5])}; set its HEAD")
+
+
+def _show(clone: Path, rev: str, path: str) -> str | None:
+    result = git(clone, "show", f"{rev}:{path}", check=False)
+    return result.stdout if result.returncode == 0 else None
+
+
+def read_state(clone: Path, rev: str) -> dict[str, Any]:
+    """The foundation facts of a commit: version, team, template source. Raises RepoFailed when corrupt."""
+    answers_text, manifest_text = _show(clone, rev, ANSWERS), _show(clone, rev, MANIFEST)
+    if answers_text is None and manifest_text is None:
+        raise RepoFailed(f"not a foundation repository: neither {ANSWERS} nor {MANIFEST} is on {rev} "
+                         "(render the foundation into it with copier copy, or leave it out of the rollout)")
+    if answers_text is None:
+        raise RepoFailed(f"{ANSWERS} is missing, so Copier cannot update it (restore it from git history)")
+    try:
+        answers = yaml.safe_load(answers_text)
+        if not isinstance(answers, dict):
+            raise ValueError("it is not a mapping of answers")
+    except (ValueError, yaml.YAMLError) as error:
+        raise RepoFailed(f"{ANSWERS} is unreadable ({str(error).splitlines()[0]}); fix it by hand") from error
+    manifest: dict[str, Any] = {}
+    if manifest_text is not None:
+        try:
+            manifest = json.loads(manifest_text)
+            if not isinstance(manifest, dict):
+                raise ValueError("it is not a JSON object")
+        except ValueError as error:
+            raise RepoFailed(f"{MANIFEST} is unreadable ({str(error).splitlines()[0]}); restore it with "
+                             "`copier recopy --trust --defaults` and commit") from error
+    version = str(manifest.get("template_version") or answers.get("_commit") or "") or None
+    if not answers.get("_src_path"):
+        raise RepoFailed(f"{ANSWERS} has no _src_path: Copier cannot tell which template to update from")
+    team = manifest.get("team") if isinstance(manifest.get("team"), dict) else {}
+    return {"version": version, "team": team.get("slug") or answers.get("team_slug"),
+            "src_path": str(answers["_src_path"]), "answers_text": answers_text}
+
+
+def _reachable(src: str) -> bool:
+    return sources.is_url(src) or bool(_COPIER_URL.match(src)) or Path(src).expanduser().exists()
+
+
+def _at_or_after(current: str | None, target: str) -> bool:
+    mine, theirs = versions.parse(current), versions.parse(target)
+    if mine is None:
+        return False
+    if mine == theirs and re.search(r"-\d+-g[0-9a-f]+$", str(current)):
+        return True  # v0.2.0-3-gabc: past the release
+    return mine >= theirs
+
+
+def _roll(opts: Options, row: dict[str, Any]) -> None:
+    clone = _clone(opts, row)
+    base = _base(clone)
+    row["base"] = base.removeprefix("origin/")
+    state = read_state(clone, base)
+    row["team"], row["from_version"] = state["team"], state["version"]
+    if state["version"] and versions.parse(state["version"]) is None:
+        raise RepoFailed(f"cannot tell which release {state['version']!r} is (in {MANIFEST} / {ANSWERS} _commit)")
+    if _at_or_after(state["version"], opts.version):
+        row["status"], row["to_version"] = "current", state["version"]
+        return
+    branch = opts.branch
+    row["branch"] = branch
+    pushed = git(clone, "rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{branch}", check=False)
+    if pushed.returncode == 0:
+        row["status"], row["pushed"], row["commit"] = "branch-pushed", True, pushed.stdout.strip()
+        try:
+            row["to_version"] = read_state(clone, row["commit"])["version"]
+        except RepoFailed:
+            pass
+        return
+    base_sha = git(clone, "rev-parse", base).stdout.strip()
+    known = _remembered(clone, opts.version)
+    if known and known.get("base") == base_sha:
+        row.update(status="conflict", conflicts=known["conflicts"], reason=known["reason"], resolve=known["resolve"])
+        row["warnings"].append("not retried: the default branch has not moved since the last run found this conflict")
+        return
+    if not _reuse_earlier_commit(opts, clone, branch, base_sha, row):
+        _update(opts, clone, base, base_sha, state, row)
+    if row["status"] == "updated" and opts.push:
+        pushed = git(clone, "push", "--quiet", "--set-upstream", "origin", f"refs/heads/{branch}:refs/heads/{branch}", check=False)
+        if pushed.returncode != 0:
+            row["status"] = "failed"
+            row["reason"] = f"committed on {branch} in {clone}, but the push was refused: {_tail(pushed)}"
+            return
+        row["pushed"] = True
+
+
+def _reuse_earlier_commit(opts: Options, clone: Path, branch: str, base_sha: str, row: dict[str, Any]) -> bool:
+    """An earlier run (without --push, or whose push failed) committed this release already: keep that commit."""
+    tip = git(clone, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", check=False).stdout.strip()
+    if not tip or tip == base_sha:
+        return False
+    parent = git(clone, "rev-parse", "--verify", "--quiet", f"{tip}^", check=False).stdout.strip()
+    if parent != base_sha:
+        return False  # the default branch moved on since: update again from its new tip
+    try:
+        version = read_state(clone, tip)["version"]
+    except RepoFailed:
+        return False
+    if not _at_or_after(version, opts.version):
+        return False
+    git(clone, "checkout", "--quiet", "--force", branch)
+    message = git(clone, "log", "-1", "--format=%B", tip).stdout
+    row.update(status="updated", commit=tip, to_version=version, changelog=_changelog_from_message(message) or None)
+    row["warnings"].append(f"kept the commit an earlier run made on {branch}")
+    return True
+
+
+def _update(opts: Options, clone: Path, base: str, base_sha: str, state: dict[str, Any], row: dict[str, Any]) -> None:
+    branch, version = opts.branch, opts.version
+    git(clone, "checkout", "--quiet", "--force", "-B", branch, base_sha)
+    git(clone, "reset", "--quiet", "--hard", base_sha)
+    git(clone, "clean", "--quiet", "-fdx")
+    update_py = clone / UPDATE_PY
+    if not update_py.is_file():
+        if opts.fallback_update_py is None or not opts.fallback_update_py.is_file():
+            raise RepoFailed(f"{UPDATE_PY} is missing (rendered before it shipped): update this repository once by hand "
+                             f"with `copier update --trust --defaults --vcs-ref {version}`")
+        update_py = opts.fallback_update_py
+        row["warnings"].append(f"{UPDATE_PY} is missing; used the rollout's own copy from {update_py}")
+    if opts.template is None and not _reachable(state["src_path"]):
+        raise RepoFailed(f"the template source recorded in {ANSWERS} (_src_path: {state['src_path']}) is not reachable "
+                         "from this machine; pass --template with a path or URL of the template that has the release tag")
+    override = opts.template is not None and opts.template != state["src_path"]
+    if override:
+        _point_answers_at(clone, state["answers_text"], opts.template)
+
+    log = opts.workdir / "logs" / f"{clone.name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    row["log"] = str(log)
+    command = [sys.executable, str(update_py), "--vcs-ref", version]
+    try:
+        result = subprocess.run(command, cwd=clone, capture_output=True, text=True, timeout=opts.timeout,
+                                env=_env(), stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as error:
+        _restore(clone, base_sha)
+        log.write_text(f"$ {' '.join(command)}\n{error.stdout or ''}\n{error.stderr or ''}", encoding="utf-8")
+        raise RepoFailed(f"the update took longer than {opts.timeout} s (--timeout); the branch was reset") from error
+    log.write_text(f"$ {' '.join(command)}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}", encoding="utf-8")
+    if result.returncode != 0:
+        _restore(clone, base_sha)
+        _explain_failure(opts, clone, base_sha, result, row, override)
+        return
+
+    if override:
+        git(clone, "reset", "--quiet", base_sha)  # drop the temporary commit, keep the update in the work tree
+        answers = clone / ANSWERS
+        answers.write_text(_SRC_PATH_LINE.sub(lambda _: _src_line(state["answers_text"]), answers.read_text(encoding="utf-8"), count=1),
+                           encoding="utf-8")
+    row["to_version"] = version_in_worktree(clone)
+    changelog, warnings = parse_success(result.stdout)
+    row["changelog"], row["warnings"] = changelog, row["warnings"] + warnings
+    git(clone, "add", "--all")
+    if not git(clone, "status", "--porcelain").stdout.strip():
+        raise RepoFailed(f"update.py succeeded but changed nothing, yet the repository says {state['version']}")
+    message = commit_message(version, state["version"], changelog, warnings)
+    identity = IDENTITY if not git(clone, "config", "user.email", check=False).stdout.strip() else ()
+    committed = subprocess.run(["git", *identity, "commit", "--quiet", "--no-verify", "--file", "-"], cwd=clone, input=message,
+                               capture_output=True, text=True, timeout=GIT_TIMEOUT_SECONDS, env=_env())
+    if committed.returncode != 0:
+        _restore(clone, base_sha)
+        raise RepoFailed(f"cannot commit the update: {_tail(committed)}")
+    row["status"], row["commit"] = "updated", git(clone, "rev-parse", "HEAD").stdout.strip()
+
+
+def version_in_worktree(clone: Path) -> str | None:
+    try:
+        manifest = json.loads((clone / MANIFEST).read_text(encoding="utf-8"))
+        return str(manifest.get("template_version") or "") or None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _src_line(answers_text: str) -> str:
+    match = _SRC_PATH_LINE.search(answers_text)
+    return match.group(0) if match else ""
+
+
+def _point_answers_at(clone: Path, answers_text: str, template: str) -> None:
+    """--template: a temporary commit points _src_path at the override (Copier has no option for it)."""
+    if not _SRC_PATH_LINE.search(answers_text):
+        raise RepoFailed(f"{ANSWERS} has no top-level _src_path line to point at --template")
+    (clone / ANSWERS).write_text(_SRC_PATH_LINE.sub(lambda _: f"_src_path: {json.dumps(template)}", answers_text, count=1),
+                                 encoding="utf-8")
+    git(clone, "add", "--", ANSWERS)
+    git(clone, *IDENTITY, "commit", "--quiet", "--no-verify", "-m", "rollout: template source override (temporary)")
+
+
+def _memo(clone: Path) -> Path:
+    return clone / ".git" / "agent-foundation-rollout.json"
+
+
+def _remembered(clone: Path, version: str) -> dict[str, Any] | None:
+    try:
+        entry = json.loads(_memo(clone).read_text(encoding="utf-8")).get(version)
+        return entry if isinstance(entry, dict) and {"base", "conflicts", "reason", "resolve"} <= set(entry) else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _remember(clone: Path, version: str, entry: dict[str, Any]) -> None:
+    """A conflict is not retried while the default branch stays where it was (the same update would conflict)."""
+    try:
+        memo = json.loads(_memo(clone).read_text(encoding="utf-8"))
+        memo = memo if isinstance(memo, dict) else {}
+    except (OSError, ValueError):
+        memo = {}
+    memo[version] = entry
+    _memo(clone).write_text(json.dumps(memo, indent=2) + "\n", encoding="utf-8")
+
+
+def _restore(clone: Path, base_sha: str) -> None:
+    git(clone, "merge", "--abort", check=False)
+    git(clone, "reset", "--quiet", "--hard", base_sha, check=False)
+    git(clone, "clean", "--quiet", "-fdx", check=False)
+
+
+# ---------------------------------------------------------------- reading update.py's output
+
+
+_PROBLEM = re.compile(r"^    (.+?): (conflict between your edit and the new foundation|Copier could not apply your change to (.+)|not valid JSON after the update)$")
+
+
+def parse_failure(stderr: str) -> tuple[str, str, list[str]]:
+    """(what went wrong, what to do, conflicted files) from update.py's message on stderr."""
+    index = stderr.rfind("\nupdate.py: ")
+    if index < 0:
+        lines = [line for line in stderr.strip().splitlines() if line.strip()]
+        return (lines[-1].strip() if lines else "update.py failed without a message"), "", []
+    text = stderr[index + len("\nupdate.py: "):]
+    what, _, rest = text.partition("\nWhat to do: ")
+    todo = rest.split("\nYour repository is exactly as it was before.")[0].strip()
+    conflicts = []
+    for line in what.splitlines():
+        match = _PROBLEM.match(line)
+        if match and match.group(2).startswith("conflict"):
+            conflicts.append(match.group(1))
+        elif match and match.group(3):
+            conflicts.append(match.group(3))
+    copier_tail = ""
+    if what.startswith("copier update failed"):
+        before = [line.strip() for line in stderr[:index].splitlines() if line.strip()]
+        copier_tail = next((line for line in reversed(before) if re.match(r"^[A-Za-z_.]*(Error|Exception)\b", line)), before[-1] if before else "")
+    what = " ".join(part.strip() for part in what.strip().splitlines())
+    return (f"{what} [{copier_tail}]" if copier_tail else what), todo, list(dict.fromkeys(conflicts))
+
+
+def _explain_failure(opts: Options, clone: Path, base_sha: str, result: subprocess.CompletedProcess[str], row: dict[str, Any],
+                     override: bool) -> None:
+    what, todo, conflicts = parse_failure(result.stderr)
+    if conflicts:
+        row["status"], row["conflicts"] = "conflict", conflicts
+        then = (f"run the resolve command, resolve the conflict markers in {', '.join(conflicts)}, run "
+                f"`python3 .claude/foundation/check.py`, then `git add --all && git commit -m 'foundation: take release "
+                f"{opts.version}' && git push --set-upstream origin {opts.branch}`")
+        if override:
+            then += f" (the recorded _src_path must be reachable there: this run used --template {opts.template})"
+        row["reason"] = f"the release conflicts with the team's edit of {', '.join(conflicts)}; the branch was not pushed. To finish: {then}"
+        row["resolve"] = (f"cd {shlex.quote(str(clone))} && git checkout {shlex.quote(opts.branch)} && "
+                          f"copier update --trust --defaults --vcs-ref {shlex.quote(opts.version)}")
+        _remember(clone, opts.version, {"base": base_sha, "conflicts": conflicts, "reason": row["reason"], "resolve": row["resolve"]})
+    else:
+        row["status"], row["reason"] = "failed", what + (f" (what to do: {todo})" if todo else "")
+
+
+def parse_success(stdout: str) -> tuple[str, list[str]]:
+    """(the CHANGELOG entries update.py printed, its warnings)."""
+    warnings = [line[len("warning: "):].strip() for line in stdout.splitlines() if line.startswith("warning: ")]
+    changelog = ""
+    if "\nWhat changed:\n" in stdout:
+        changelog = stdout.split("\nWhat changed:\n", 1)[1].split("\nNext: ", 1)[0].strip()
+    return changelog, warnings
+
+
+def commit_message(version: str, old: str | None, changelog: str, warnings: list[str]) -> str:
+    lines = [f"foundation: take release {version}" + (f" (from {old})" if old else ""), ""]
+    lines += [changelog.strip() if changelog.strip() else f"No CHANGELOG entries between {old or 'an unknown version'} and {version}.", ""]
+    if warnings:
+        lines += ["Notes from update.py:"] + [f"- {warning}" for warning in warnings] + [""]
+    lines += ["Rolled out by `agent-foundation rollout` with this repository's own .claude/foundation/update.py.",
+              "Review the diff, run your tests, and merge."]
+    return "\n".join(lines) + "\n"
+
+
+def _changelog_from_message(message: str) -> str:
+    body = message.split("\n", 2)[2] if message.count("\n") >= 2 else ""
+    return body.split("\nNotes from update.py:")[0].split("\nRolled out by")[0].strip()
+
+
+# ---------------------------------------------------------------- the whole fleet
+
+
+def rollout(opts: Options, source_args: list[str], *, jobs: int = 2,
+            progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """The rollout report (docs/rollout-schema.json). Rows are in the order of the sources."""
+    if not versions.is_release(opts.version):
+        raise ValueError(f"VERSION {opts.version!r} is not a release; write it like v0.2.0")
+    if not opts.version.startswith("v"):
+        opts.version = "v" + opts.version  # tags are v-prefixed; branch and --vcs-ref use the tag
+    opts.workdir = opts.workdir.expanduser().resolve()
+    refs, urls = sources.expand(source_args)
+    refs += [sources.RepoRef(url, None, url) for url in urls]
+    started = time.monotonic()
+
+    def one(ref: sources.RepoRef) -> dict[str, Any]:
+        row = roll_one(opts, ref)
+        if progress:
+            progress(row)
+        return row
+
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(refs) or 1))) as pool:
+        rows = list(pool.map(one, refs))
+    totals = {status: sum(1 for row in rows if row["status"] == status) for status in STATUSES}
+    totals["repos"] = len(rows)
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "version": opts.version,
+        "branch": opts.branch,
+        "push": opts.push,
+        "template": opts.template,
+        "workdir": str(opts.workdir),
+        "seconds": round(time.monotonic() - started, 2),
+        "totals": totals,
+        "ok": totals["conflict"] == 0 and totals["failed"] == 0,
+        "repos": rows,
+    }

@@ -1,0 +1,174 @@
+"""agent-foundation rollout on a fleet of team repositories with local bare remotes, made here.
+
+The fleet: two clean teams behind the release (one given as its working copy, one as its bare remote), one
+already on the release, one whose hand edit of a foundation file conflicts with the release, one with a
+corrupt manifest, one that is not a foundation repository and one that cannot be cloned.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.rendering import commit_all, git, render_team
+from tests.template_versions import NEW_ORG_RULE, ORG_RULES_NEW, ORG_RULES_OLD, build_template_versions
+
+VENV_BIN = str(Path(sys.executable).parent)
+RELEASE = "v0.2.0"
+BRANCH = "foundation/v0.2.0"
+CHANGELOG_LINE = "New deny rule prod-db-reset."
+
+
+def rollout(root: Path, *args: str, timeout: int = 240) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": VENV_BIN + os.pathsep + os.environ["PATH"]}
+    return subprocess.run([str(Path(VENV_BIN) / "agent-foundation"), "--root", str(root), "rollout", *args],
+                          capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+
+
+def publish(work: Path, remotes: Path) -> Path:
+    """Push a team's working copy to a new bare remote (default branch main) and make it the origin."""
+    bare = remotes / f"{work.name}.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(bare)], check=True, timeout=30)
+    git(work, "remote", "add", "origin", str(bare))
+    git(work, "push", "--quiet", "origin", "main")
+    return bare
+
+
+def heads(bare: Path) -> dict[str, str]:
+    out = git(bare, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/")
+    return dict(line.split(" ") for line in out.splitlines())
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    base = tmp_path_factory.mktemp("rollout")
+    template = build_template_versions(base / "agent-foundation")
+    teams, remotes = base / "teams", base / "remotes"
+    teams.mkdir(), remotes.mkdir()
+    bare = {}
+    for slug, version in (("alpha", "v0.1.0"), ("bravo", "v0.1.0"), ("charlie", RELEASE), ("delta", "v0.1.0")):
+        answers = {"team_slug": slug, "team_name": slug.title()}
+        if version == RELEASE:
+            answers["skills"] = ["code-review", "security-review"]  # writing-tests is retired in v0.2.0
+        work = render_team(teams / slug, answers, template=template, vcs_ref=version)
+        if slug == "delta":  # rewrites the very line v0.2.0 appends after: a real conflict
+            rules = work / ORG_RULES_OLD
+            lines = rules.read_text().rstrip("\n").split("\n")
+            rules.write_text("\n".join(lines[:-1] + ["- Our own last rule, replacing the organisation's."]) + "\n")
+            commit_all(work, "delta rewrites the last org rule")
+        bare[slug] = publish(work, remotes)
+    corrupt = render_team(teams / "echo", {"team_slug": "echo"}, template=template, vcs_ref="v0.1.0", commit=False)
+    manifest = corrupt / ".claude/foundation/manifest.json"
+    manifest.write_text(manifest.read_text()[:200])  # truncated: not JSON any more
+    commit_all(corrupt, "a bad merge")
+    bare["echo"] = publish(corrupt, remotes)
+    plain = teams / "foxtrot"
+    plain.mkdir()
+    (plain / "README.md").write_text("# not a foundation repository\n")
+    commit_all(plain)
+    bare["foxtrot"] = publish(plain, remotes)
+    sources = base / "fleet.txt"
+    sources.write_text("\n".join([
+        "teams/alpha          # a working copy: its origin is cloned and receives the branch",
+        str(bare["bravo"]),
+        "remotes/charlie.git",
+        "remotes/delta.git",
+        "remotes/echo.git",
+        "remotes/foxtrot.git",
+        "file://" + str(base / "remotes/missing.git"),
+    ]) + "\n")
+    return {"base": base, "template": template, "bare": bare, "sources": sources, "workdir": base / "work",
+            "mains": {slug: heads(b)["refs/heads/main"] for slug, b in bare.items()}}
+
+
+def by_team(report: dict) -> dict[str, dict]:
+    return {(row["team"] or Path(row["source"]).name.removesuffix(".git")): row for row in report["repos"]}
+
+
+def test_rollout_updates_the_clean_ones_and_reports_the_rest_then_resumes(fleet):
+    first = rollout(fleet["template"], RELEASE, str(fleet["sources"]), "--push", "--jobs", "2",
+                    "--workdir", str(fleet["workdir"]), "--json")
+    assert first.returncode == 1, first.stderr  # a conflict and failures: non-zero
+    report = json.loads(first.stdout)
+    assert report["schema"] == "agent-foundation.rollout-report" and report["schema_version"] == 1
+    rows = by_team(report)
+    assert {name: row["status"] for name, row in rows.items()} == {
+        "alpha": "updated", "bravo": "updated", "charlie": "current", "delta": "conflict",
+        "echo": "failed", "foxtrot": "failed", "missing": "failed",
+    }, json.dumps(report, indent=1)
+    assert report["totals"] == {"updated": 2, "current": 1, "branch-pushed": 0, "conflict": 1, "failed": 3, "repos": 7}
+
+    for slug in ("alpha", "bravo"):
+        row, bare = rows[slug], fleet["bare"][slug]
+        assert row["pushed"] and row["from_version"] == "0.1.0" and row["to_version"] == "0.2.0"
+        assert heads(bare)[f"refs/heads/{BRANCH}"] == row["commit"]
+        message = git(bare, "log", "-1", "--format=%B", BRANCH)
+        assert message.startswith(f"foundation: take release {RELEASE} (from 0.1.0)") and CHANGELOG_LINE in message
+        assert NEW_ORG_RULE in git(bare, "show", f"{BRANCH}:{ORG_RULES_NEW}")
+        assert "prod-db-reset" in git(bare, "show", f"{BRANCH}:.claude/settings.json")
+        assert json.loads(git(bare, "show", f"{BRANCH}:.claude/foundation/manifest.json"))["template_version"] == "0.2.0"
+        assert git(bare, "show", f"{BRANCH}:.copier-answers.yml").count("_commit: v0.2.0") == 1
+        assert git(bare, "rev-parse", f"{BRANCH}^").strip() == fleet["mains"][slug]  # one commit on top of main
+
+    delta = rows["delta"]
+    assert delta["conflicts"] == [ORG_RULES_NEW] and not delta["pushed"]
+    assert f"copier update --trust --defaults --vcs-ref {RELEASE}" in delta["resolve"]
+    assert "git push --set-upstream origin foundation/v0.2.0" in delta["reason"]
+    assert "manifest.json is unreadable" in rows["echo"]["reason"]
+    assert "not a foundation repository" in rows["foxtrot"]["reason"]
+    assert "cannot clone" in rows["missing"]["reason"]
+    for slug in ("charlie", "delta", "echo", "foxtrot"):
+        assert set(heads(fleet["bare"][slug])) == {"refs/heads/main"}, slug
+    for slug, bare in fleet["bare"].items():
+        assert heads(bare)["refs/heads/main"] == fleet["mains"][slug], slug  # every remote's main untouched
+
+    # The resolve command, as printed, brings the conflict into the work clone for a person to resolve.
+    env = {**os.environ, "PATH": VENV_BIN + os.pathsep + os.environ["PATH"]}
+    resolved = subprocess.run(["bash", "-c", delta["resolve"]], capture_output=True, text=True, timeout=120, env=env,
+                              stdin=subprocess.DEVNULL)
+    assert resolved.returncode == 0, resolved.stderr
+    clone = Path(delta["clone"])
+    assert "<<<<<<<" in (clone / ORG_RULES_NEW).read_text()
+    subprocess.run(["git", "reset", "--quiet", "--hard"], cwd=clone, check=True, timeout=30)
+    subprocess.run(["git", "clean", "--quiet", "-fd"], cwd=clone, check=True, timeout=30)
+
+    pushed = {slug: heads(bare) for slug, bare in fleet["bare"].items()}
+    second = rollout(fleet["template"], RELEASE, str(fleet["sources"]), "--push", "--jobs", "2",
+                     "--workdir", str(fleet["workdir"]), "--json", timeout=120)
+    again = by_team(json.loads(second.stdout))
+    assert {name: row["status"] for name, row in again.items()} == {
+        "alpha": "branch-pushed", "bravo": "branch-pushed", "charlie": "current", "delta": "conflict",
+        "echo": "failed", "foxtrot": "failed", "missing": "failed",
+    }
+    assert again["alpha"]["commit"] == rows["alpha"]["commit"]
+    assert "not retried" in " ".join(again["delta"]["warnings"])
+    assert all(row["seconds"] < 3 for row in again.values()), "a resumed run must not run any update"
+    assert {slug: heads(bare) for slug, bare in fleet["bare"].items()} == pushed  # nothing changed anywhere
+    assert second.returncode == 1
+
+
+def test_without_push_nothing_leaves_the_machine_and_a_later_push_keeps_the_commit(fleet, tmp_path):
+    template, team = fleet["template"], None
+    team = render_team(tmp_path / "golf", {"team_slug": "golf"}, template=template, vcs_ref="v0.1.0")
+    bare = publish(team, tmp_path)
+    workdir = tmp_path / "work"
+    dry = rollout(template, RELEASE, str(bare), "--workdir", str(workdir), "--markdown")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "| updated | golf | 0.1.0 -> 0.2.0 |" in dry.stdout and "committed, not pushed" in dry.stdout
+    assert set(heads(bare)) == {"refs/heads/main"}
+    push = rollout(template, RELEASE, str(bare), "--workdir", str(workdir), "--push", "--json")
+    assert push.returncode == 0, push.stderr
+    row = json.loads(push.stdout)["repos"][0]
+    assert row["status"] == "updated" and row["pushed"] and "kept the commit an earlier run made" in " ".join(row["warnings"])
+    assert heads(bare)[f"refs/heads/{BRANCH}"] == row["commit"]
+    assert CHANGELOG_LINE in git(bare, "log", "-1", "--format=%B", BRANCH)
+
+
+def test_bad_arguments_exit_2(fleet):
+    result = rollout(fleet["template"], "latest", str(fleet["sources"]), "--workdir", str(fleet["workdir"]))
+    assert result.returncode == 2 and "not a release" in result.stderr
