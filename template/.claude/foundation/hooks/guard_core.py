@@ -1,7 +1,4 @@
-"""The foundation's guard: a PreToolUse hook that enforces .claude/foundation/policy.json.
-
-    python3 .claude/foundation/hooks/guard.py                   (wired in settings.json; event JSON on stdin)
-    python3 .claude/foundation/hooks/guard.py explain "COMMAND" (prints the decision and how it was reached)
+"""The guard's decisions (imported by guard.py, with its bytecode cached; see guard.py).
 
 The rules are data (policy.json, rendered from the foundation's policy.yml); this file is the mechanism: the
 `match` grammar (see MATCH_KEYS), path checks for secrets and foundation-owned files, the web and MCP checks.
@@ -50,52 +47,7 @@ WGET_UPLOAD = {"--post-file": "always", "--body-file": "always", "--post-data": 
 INNOCUOUS_NAMES = ("README.md", "main.py", "index.js", "data.json", "notes.txt", "Makefile", "a")
 EXCLUDE_OPTIONS = ("--exclude", "--ignore", "--exclude-dir", "--exclude-from", "-path-not")
 
-# The match grammar: every key of a rule's `match` must hold (any_of: at least one alternative, each merged
-# with the keys beside it). Booleans must be true. See docs/guard.md.
-MATCH_KEYS = {
-    "program": "names", "subcommand": "names", "subcommand_within": "int", "args_any": "names",
-    "flags_any": "flags", "flags_all": "flag_groups", "flags_none": "flags",
-    "refspec_plus": "bool", "refspec_delete": "bool", "target_outside_repo": "bool", "target_critical": "bool",
-    "target_device": "bool", "remote_target": "bool", "upload_data": "bool", "setuid": "bool",
-    "pipe_into_shell": "bool", "raw_network_redirect": "bool", "reads_secret": "bool", "writes_protected": "bool",
-    "secret_in_url": "bool", "any_of": "alternatives",
-}
-
-
-def validate_match(match: object) -> list[str]:
-    """Why a rule's `match` is not valid grammar; empty when it is. Used by the foundation's loader at render time."""
-    if not isinstance(match, dict) or not match:
-        return ["match must be a non-empty mapping"]
-    errors = []
-    for key, value in match.items():
-        kind = MATCH_KEYS.get(key)
-        if kind is None:
-            errors.append(f"unknown match key {key!r} (known: {', '.join(sorted(MATCH_KEYS))})")
-        elif kind == "names":
-            values = [value] if isinstance(value, str) else value
-            if not isinstance(values, list) or not values or not all(isinstance(v, str) and v for v in values):
-                errors.append(f"{key} must be a name or a non-empty list of names")
-        elif kind == "int":
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                errors.append(f"{key} must be a positive integer")
-        elif kind == "flags":
-            if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.startswith("-") for v in value):
-                errors.append(f"{key} must be a non-empty list of flags starting with -")
-        elif kind == "flag_groups":
-            if not isinstance(value, list) or not value or not all(
-                isinstance(g, list) and g and all(isinstance(v, str) and v.startswith("-") for v in g) for g in value
-            ):
-                errors.append(f"{key} must be a list of non-empty flag lists, e.g. [[-r, -R, --recursive]]")
-        elif kind == "bool":
-            if value is not True:
-                errors.append(f"{key} must be true (leave it out otherwise)")
-        elif kind == "alternatives":
-            if not isinstance(value, list) or not value:
-                errors.append("any_of must be a non-empty list of match mappings")
-            else:
-                for index, alternative in enumerate(value):
-                    errors += [f"any_of[{index}]: {e}" for e in validate_match(alternative)]
-    return errors
+from guard import MATCH_KEYS, validate_match  # noqa: E402,F401 - the grammar lives in the launcher
 
 
 class Decision:
@@ -558,9 +510,9 @@ def short(command: str) -> str:
 
 
 def decide_bash(command: str, policy: dict, project: str | None, cwd: str | None = None, home: str | None = None) -> tuple[Decision, list]:
-    if HOOKS_DIR not in sys.path:
-        sys.path.insert(0, HOOKS_DIR)
-    import unwrap
+    import guard
+
+    unwrap = guard.cached_import("unwrap")
 
     home = home or os.path.expanduser("~")
     ctx = unwrap.Context(project, cwd or project, home)
@@ -718,9 +670,9 @@ _state = {"auditing": False, "event": None, "policy": None}
 
 
 def _audit(event: dict, decision: str, reason: str, policy: dict | None) -> None:
-    if HOOKS_DIR not in sys.path:
-        sys.path.insert(0, HOOKS_DIR)
-    import audit
+    import guard
+
+    audit = guard.cached_import("audit")
 
     _state["auditing"] = True
     try:
@@ -789,14 +741,3 @@ def explain(command: str) -> int:
     for step in decision.trace:
         print(f"  - {step}")
     return 0
-
-
-def main(argv: list[str]) -> None:
-    sys.dont_write_bytecode = True  # never leave __pycache__ in the foundation folder
-    if len(argv) > 2 and argv[1] == "explain":
-        sys.exit(explain(" ".join(argv[2:])))
-    run_hook()
-
-
-if __name__ == "__main__":
-    main(sys.argv)

@@ -1,0 +1,86 @@
+"""What the guard hook costs per call, against the cheapest possible hook (`python3 -c pass`).
+
+    .venv/bin/python benchmarks/guard_cost.py [--runs 200] [--python /usr/bin/python3]
+
+Renders a team repository with the canonical answers, then starts both commands exactly the way the client starts
+the PreToolUse hook wired in settings.json: the rendered hook command (the `|| { ...; exit 2; }` wrapper included)
+through /bin/sh -c, with CLAUDE_PROJECT_DIR set and the event JSON on stdin; `python3` is replaced by --python in
+both (a version-manager shim on PATH adds most of a second to each side). Guard and baseline run alternately in
+the same loop (paired) after a warm-up; the script prints medians, the 90th percentile and the ratio of medians for
+a typical Bash call, a compound obfuscated Bash call, and a Read call. The guard writes its audit record in the
+same process, so the figures include the audit log append. A figure, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+TARGET = 1.2
+
+
+def events(repo: Path) -> dict[str, bytes]:
+    base = {"session_id": "bench", "transcript_path": str(repo / "t.jsonl"), "cwd": str(repo), "hook_event_name": "PreToolUse",
+            "permission_mode": "default", "tool_use_id": "toolu_bench"}
+    calls = {
+        "Bash, typical (git status)": {"tool_name": "Bash", "tool_input": {"command": "git status --short", "description": "x"}},
+        "Bash, obfuscated compound": {"tool_name": "Bash", "tool_input": {"command": "X=/; cd src && bash -c \"echo ok; rm -rf $X\" | tee log", "description": "x"}},
+        "Read": {"tool_name": "Read", "tool_input": {"file_path": str(repo / "README.md")}},
+    }
+    return {name: json.dumps({**base, **call}).encode() for name, call in calls.items()}
+
+
+def timed(command: str, stdin: bytes, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(["/bin/sh", "-c", command], input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          env=env, timeout=30)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0,):
+        raise SystemExit(f"hook failed ({proc.returncode}): {proc.stderr.decode()[:300]}")
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--python", default="/usr/bin/python3")
+    args = parser.parse_args()
+    from tests.rendering import render_team
+
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = render_team(Path(tmp) / "team")
+        settings = json.loads((repo / ".claude" / "settings.json").read_text())
+        hook = settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
+        guard_command = hook.replace("python3 ", args.python + " ", 1)
+        baseline = f"{args.python} -c pass || {{ echo failed >&2; exit 2; }}"
+        env = {"CLAUDE_PROJECT_DIR": str(repo), "PATH": "/usr/bin:/bin", "HOME": tmp}
+        print(f"guard hook cost per call vs `{args.python} -c pass`, both through /bin/sh -c as settings.json wires them; "
+              f"{args.runs} paired runs each")
+        ratios = []
+        for name, stdin in events(repo).items():
+            for _ in range(10):  # warm-up (file cache, the first bytecode compile)
+                timed(guard_command, stdin, env)
+                timed(baseline, b"", env)
+            guard_times, base_times = [], []
+            for _ in range(args.runs):
+                guard_times.append(timed(guard_command, stdin, env))
+                base_times.append(timed(baseline, b"", env))
+            g, b = statistics.median(guard_times), statistics.median(base_times)
+            g90 = sorted(guard_times)[int(len(guard_times) * 0.9)]
+            b90 = sorted(base_times)[int(len(base_times) * 0.9)]
+            ratios.append(g / b)
+            print(f"  {name:30} guard median {g * 1000:6.2f} ms (p90 {g90 * 1000:6.2f})   "
+                  f"baseline median {b * 1000:6.2f} ms (p90 {b90 * 1000:6.2f})   ratio {g / b:4.2f}x (target <= {TARGET}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
