@@ -43,9 +43,10 @@ def _fresh_import(*modules: str) -> list[Any]:
 class FoundationFacade:
     """What copier.yml's choices, defaults and validators call (as `foundation.*`)."""
 
-    def __init__(self, data: Any, render: Any):
+    def __init__(self, data: Any, render: Any, migrate: Any):
         self.data = data
         self._render = render
+        self._migrate = migrate
 
     def profile_choices(self) -> str:
         return json.dumps({f"{name} - {p['summary']}": name for name, p in self.data.profiles.items()})
@@ -71,6 +72,11 @@ class FoundationFacade:
 
     def extra_rules_error(self, rules: Any, kind: str) -> str:
         return "\n".join(self._render.extra_rule_errors(self.data, rules, kind))
+
+    def migrations_due(self, version_from: Any, version_to: Any) -> bool:
+        """Whether an update between the two versions has entries in foundation/migrations.yml; Copier runs
+        the migration script only then, which saves two interpreter starts on an ordinary update."""
+        return bool(self._migrate.due_migrations(version_from, version_to, TEMPLATE_ROOT))
 
     def extra_settings_error(self, extra: Any) -> str:
         return "\n".join(self._render.extra_settings_errors(extra))
@@ -116,12 +122,12 @@ class RenderedFoundation:
 class FoundationContext(ContextHook):
     def __init__(self, environment: Any):
         super().__init__(environment)
-        foundation_module, self.render = _fresh_import("foundation", "render")
+        foundation_module, self.render, migrate = _fresh_import("foundation", "render", "migrate")
         try:
             data = foundation_module.load_foundation(TEMPLATE_ROOT / "foundation")
         except foundation_module.FoundationError as error:
             raise UserMessageError(f"Cannot render: {error}") from None
-        self.facade = FoundationFacade(data, self.render)
+        self.facade = FoundationFacade(data, self.render, migrate)
         environment.globals["foundation"] = self.facade
         self._cache: dict[str, RenderedFoundation] = {}
 

@@ -108,4 +108,5 @@ def build_template_versions(dst: Path, releases: dict[str, object] | None = None
         release(dst)
         commit_all(dst, version)
         git(dst, "tag", version)
+    git(dst, "repack", "-adq")  # as a template repository arrives from a git host: packed
     return dst

@@ -40,7 +40,8 @@ def copier_copy(template: Path, dst: Path, **data: object) -> subprocess.Complet
         ({"extra_allow": ["Edit(.claude/**)"]}, ["extra_allow", "belongs to the foundation"]),
         ({"extra_allow": ["bash(ls)"]}, ["extra_allow", "capitalised"]),
         ({"extra_ask": ["Bash(make deploy:*"]}, ["extra_ask", "parentheses"]),
-        ({"audit_log": "/var/log/agent.jsonl"}, ["audit_log", "relative path"]),
+        ({"audit_log": "/var/log/agent.jsonl"}, ["audit_log", ".claude/audit/"]),
+        ({"audit_log": "logs/agent.jsonl"}, ["audit_log", "git-ignored"]),
     ],
 )
 def test_bad_answer_fails_clearly_and_leaves_nothing(tmp_path, data, expected):

@@ -40,9 +40,10 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(part) if part.isdigit() else 0 for part in (parts + ["0", "0"])[:3])
 
 
-def due_migrations(version_from: str, version_to: str) -> list[dict[str, Any]]:
-    data = yaml.safe_load((TEMPLATE_ROOT / "foundation/migrations.yml").read_text(encoding="utf-8")) or {}
-    low, high = _version(version_from), _version(version_to)
+def due_migrations(version_from: str, version_to: str, root: Path = TEMPLATE_ROOT) -> list[dict[str, Any]]:
+    """The entries of foundation/migrations.yml after version_from, up to and including version_to."""
+    data = yaml.safe_load((root / "foundation/migrations.yml").read_text(encoding="utf-8")) or {}
+    low, high = _version(str(version_from)), _version(str(version_to))
     return [m for m in data.get("migrations") or [] if low < _version(str(m["version"])) <= high]
 
 

@@ -332,6 +332,7 @@ def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dic
                     "risk": server["risk"],
                     "read_tools": list(server["tools"].get("read", [])),
                     "write_tools": list(server["tools"].get("write", [])),
+                    "config": mcp_server_config(server),
                     "enabled": name in (answers.get("mcp_servers") or []),
                 }
                 for name, server in foundation.mcp_servers.items()
@@ -345,6 +346,7 @@ def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dic
             "allow": rules["allow"],
             "hooks": hooks_config(),
             "disableBypassPermissionsMode": "disable",
+            "disableAutoMode": "disable",
         },
     }
 
@@ -378,16 +380,13 @@ def agents_section(foundation: Foundation, answers: dict[str, Any]) -> str:
 
 
 def claude_gitignore(answers: dict[str, Any]) -> str:
-    lines = [
-        "# Managed by agent-foundation.",
-        "# Personal settings and the local audit log never go into git.",
-        "settings.local.json",
-        "audit/",
-    ]
-    log = answers.get("audit_log") or DEFAULT_AUDIT_LOG
-    if log.startswith(".claude/") and not log.startswith(".claude/audit/"):
-        lines.append(log.removeprefix(".claude/"))
-    return "\n".join(lines) + "\n"
+    """The audit log always lives under .claude/audit/ (the answer's validator sees to it)."""
+    return (
+        "# Managed by agent-foundation.\n"
+        "# Personal settings and the local audit log never go into git.\n"
+        "settings.local.json\n"
+        "audit/\n"
+    )
 
 
 def changelog(foundation: Foundation) -> str:

@@ -275,7 +275,7 @@ def _vetted_config(name: str, policy: dict, manifest: dict | None) -> dict | Non
     """The rendered .mcp.json entry of a vetted server chosen by the team, or None when unknown."""
     server = (((policy.get("mcp") or {}).get("servers")) or {}).get(name) or {}
     if isinstance(server.get("config"), dict):
-        return server["config"]
+        return server["config"] if server.get("enabled", True) else None
     for entry in (manifest or {}).get("mcp_servers") or []:
         if entry.get("name") == name:
             return {"package": entry.get("package"), "version": str(entry.get("version", ""))}

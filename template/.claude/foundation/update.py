@@ -192,7 +192,8 @@ def changed_files(repo: Path, since: str) -> list[str]:
     return sorted({path for path in tracked + untracked if path})
 
 
-def problems_after_update(repo: Path, since: str) -> list[str]:
+def problems_after_update(repo: Path, since: str, findings: list[Any]) -> list[str]:
+    """What makes the update fail; `findings` receives the posture findings (computed once)."""
     problems = []
     conflicted = set(git(repo, "diff", "--name-only", "--diff-filter=U").decode().split())
     for path in changed_files(repo, since):
@@ -204,7 +205,12 @@ def problems_after_update(repo: Path, since: str) -> list[str]:
         elif path.endswith(".json") and file.is_file() and _load_json(file) is None:
             problems.append(f"{path}: not valid JSON after the update")
     if not problems:
-        problems += posture_problems(repo)
+        findings.extend(_posture_findings(repo))
+        problems += [
+            f"{finding.file}: {finding.message}"
+            for finding in findings
+            if getattr(finding, "severity", "error") == "error" and finding.code not in TOLERATED_FINDINGS
+        ]
     return problems
 
 
@@ -224,18 +230,6 @@ def _posture_findings(repo: Path) -> list[Any]:
         return list(module.posture_findings(repo))
     finally:
         sys.modules.pop(spec.name, None)
-
-
-def posture_problems(repo: Path) -> list[str]:
-    return [
-        f"{finding.file}: {finding.message}"
-        for finding in _posture_findings(repo)
-        if getattr(finding, "severity", "error") == "error" and finding.code not in TOLERATED_FINDINGS
-    ]
-
-
-def tolerated_findings(repo: Path) -> list[str]:
-    return [f"{f.file}: {f.message}" for f in _posture_findings(repo) if f.code in TOLERATED_FINDINGS]
 
 
 # ---------------------------------------------------------------- the CHANGELOG between two versions
@@ -304,7 +298,8 @@ def run(argv: list[str], repo: Path) -> int:
         if result.returncode != 0:
             raise UpdateFailed(f"copier update failed (exit {result.returncode}); see its output above",
                                "fix what it reports (often an answer the new version refuses), then run update.py again")
-        problems = problems_after_update(repo, head)
+        findings: list[Any] = []
+        problems = problems_after_update(repo, head, findings)
         if problems:
             raise UpdateFailed(
                 "the update left problems:\n" + "\n".join(f"    {problem}" for problem in problems),
@@ -317,19 +312,20 @@ def run(argv: list[str], repo: Path) -> int:
         raise
     git(repo, "reset", "--quiet", head)  # drop the temporary commit, keep every change in the working tree
     new_version = str(history.read_manifest(repo).get("template_version") or "")
-    report(repo, carry, old_version, new_version)
+    report(repo, carry, findings, old_version, new_version)
     return 0
 
 
-def report(repo: Path, carry: Carry, old: str, new: str) -> None:
+def report(repo: Path, carry: Carry, findings: list[Any], old: str, new: str) -> None:
     if old == new:
         print(f"\nThe foundation is already at {new}; nothing to take.")
     else:
         print(f"\nThe foundation is updated from {old or 'an unknown version'} to {new}.")
     for warning in carry.warnings:
         print(f"warning: {warning}")
-    for kept in tolerated_findings(repo):
-        print(f"warning: kept as you have it, and flagged by the posture check: {kept}")
+    for finding in findings:
+        if finding.code in TOLERATED_FINDINGS:
+            print(f"warning: kept as you have it, and flagged by the posture check: {finding.file}: {finding.message}")
     changes = changelog_between((repo / CHANGELOG).read_text(encoding="utf-8") if (repo / CHANGELOG).is_file() else "", old, new)
     if changes and old != new:
         print("\nWhat changed:\n\n" + changes)
