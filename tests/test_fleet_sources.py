@@ -114,3 +114,11 @@ def test_url_detection() -> None:
     a = sources.cache_dir_for("https://example.com/org/payments.git", Path("/c"))
     b = sources.cache_dir_for("https://example.com/other/payments.git", Path("/c"))
     assert a != b and a.name.startswith("payments-") and b.name.startswith("payments-")
+
+
+def test_bare_repositories_on_disk_are_cloned_like_urls(remotes: dict, tmp_path: Path) -> None:
+    data = build_report(remotes["root"], [str(remotes["tmp"] / "team-b.git"), str(remotes["tmp"])], cache=tmp_path / "cache", jobs=1)
+    by_url = {r["url"]: r for r in data["repos"] if r["url"]}
+    assert by_url[remotes["url"]["team-b"]]["team"] == "team-b" and by_url[remotes["url"]["team-b"]]["error"] is None
+    assert by_url[remotes["url"]["team-a"]]["team"] == "team-a"
+    assert len([r for r in data["repos"] if r["url"] == remotes["url"]["team-b"]]) == 1, "the same remote once"

@@ -94,6 +94,9 @@ def _expand_one(source: str, base: Path, refs: list[RepoRef], urls: list[str], d
     if not path.is_dir():
         refs.append(RepoRef(source, None, error=f"{source} does not exist (give a repository folder, a folder of them, a list file or a git URL)"))
         return
+    if is_bare_repo(path):
+        urls.append(path.resolve().as_uri())  # a remote on disk: cloned like any URL
+        return
     if looks_like_repo(path):
         refs.append(RepoRef(source, path))
         return
@@ -101,7 +104,10 @@ def _expand_one(source: str, base: Path, refs: list[RepoRef], urls: list[str], d
     if not children:
         refs.append(RepoRef(source, path))  # an empty folder: scanning it says "not a foundation repository"
     for child in children:
-        refs.append(RepoRef(str(Path(source) / child.name), child))
+        if is_bare_repo(child):
+            urls.append(child.resolve().as_uri())
+        else:
+            refs.append(RepoRef(str(Path(source) / child.name), child))
 
 
 # ---------------------------------------------------------------- git URLs
