@@ -76,7 +76,12 @@ def test_settings_deny_rules_hold_without_the_guard(team_repo, run_claude):
         assert f"Permission to use Bash with command {command} has been denied" in result.content
 
 
-def test_mcp_list_shows_the_chosen_servers(team_repo, claude_mcp_list):
-    listing = claude_mcp_list(team_repo, trusted=True)
+def test_mcp_list_shows_the_chosen_servers(team_repo, claude_mcp_list, tmp_path):
+    # A stand-in npx that exits at once: the listing is about the configuration, not the packages.
+    bin_dir = tmp_path / "stub-bin"
+    bin_dir.mkdir()
+    (bin_dir / "npx").write_text("#!/bin/sh\nexit 1\n")
+    (bin_dir / "npx").chmod(0o755)
+    listing = claude_mcp_list(team_repo, trusted=True, env={"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"})
     assert "sequential-thinking:" in listing and "memory:" in listing
     assert "context7" not in listing  # not chosen

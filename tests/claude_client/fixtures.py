@@ -6,6 +6,8 @@ Pulled into the suite by ``from tests.claude_client.fixtures import *`` in
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -52,10 +54,29 @@ def run_claude(
     """
 
     def run(repo: Path, script: Iterable[ToolCall], **kwargs: Any) -> ClaudeRun:
-        kwargs.setdefault("home", tmp_path_factory.mktemp("claude-home"))
+        home = kwargs.setdefault("home", tmp_path_factory.mktemp("claude-home"))
+        env = dict(kwargs.get("env") or {})
+        env.setdefault("PATH", real_python_first(home))
+        kwargs["env"] = env
+        if not kwargs.pop("start_mcp_servers", False):
+            # The rendered .mcp.json would have the client start npx servers at every session: slow, and not
+            # what these tests are about (`claude mcp list` covers the servers).
+            kwargs["args"] = [*NO_MCP_SERVERS, *kwargs.get("args", ())]
         return _run_claude(repo, script, mock=mock_api, claude_bin=claude_bin, **kwargs)
 
     return run
+
+
+NO_MCP_SERVERS = ["--strict-mcp-config", "--mcp-config", '{"mcpServers": {}}']
+
+
+def real_python_first(scratch: Path) -> str:
+    """PATH with the real interpreter as python3: a version-manager shim adds up to a second per hook call."""
+    bin_dir = scratch / "real-python-bin"
+    bin_dir.mkdir(exist_ok=True)
+    if not (bin_dir / "python3").exists():
+        (bin_dir / "python3").symlink_to(os.path.realpath(sys.executable))
+    return f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 @pytest.fixture
