@@ -67,6 +67,11 @@ def fleet(tmp_path_factory):
     manifest.write_text(manifest.read_text()[:200])  # truncated: not JSON any more
     commit_all(corrupt, "a bad merge")
     bare["echo"] = publish(corrupt, remotes)
+    edited = render_team(teams / "hotel", {"team_slug": "hotel"}, template=template, vcs_ref="v0.1.0")
+    with (edited / ".claude/foundation/update.py").open("a") as handle:
+        handle.write("\nimport os  # a team's own change to the foundation's update code\n")
+    commit_all(edited, "hotel edits update.py")
+    bare["hotel"] = publish(edited, remotes)
     plain = teams / "foxtrot"
     plain.mkdir()
     (plain / "README.md").write_text("# not a foundation repository\n")
@@ -80,6 +85,7 @@ def fleet(tmp_path_factory):
         "remotes/delta.git",
         "remotes/echo.git",
         "remotes/foxtrot.git",
+        "remotes/hotel.git",
         "file://" + str(base / "remotes/missing.git"),
     ]) + "\n")
     return {"base": base, "template": template, "bare": bare, "sources": sources, "workdir": base / "work",
@@ -99,9 +105,9 @@ def test_rollout_updates_the_clean_ones_and_reports_the_rest_then_resumes(fleet)
     rows = by_team(report)
     assert {name: row["status"] for name, row in rows.items()} == {
         "alpha": "updated", "bravo": "updated", "charlie": "current", "delta": "conflict",
-        "echo": "failed", "foxtrot": "failed", "missing": "failed",
+        "echo": "failed", "foxtrot": "failed", "hotel": "failed", "missing": "failed",
     }, json.dumps(report, indent=1)
-    assert report["totals"] == {"updated": 2, "current": 1, "branch-pushed": 0, "conflict": 1, "failed": 3, "repos": 7}
+    assert report["totals"] == {"updated": 2, "current": 1, "branch-pushed": 0, "conflict": 1, "failed": 4, "repos": 8}
 
     for slug in ("alpha", "bravo"):
         row, bare = rows[slug], fleet["bare"][slug]
@@ -121,8 +127,10 @@ def test_rollout_updates_the_clean_ones_and_reports_the_rest_then_resumes(fleet)
     assert "git push --set-upstream origin foundation/v0.2.0" in delta["reason"]
     assert "manifest.json is unreadable" in rows["echo"]["reason"]
     assert "not a foundation repository" in rows["foxtrot"]["reason"]
-    assert "cannot clone" in rows["missing"]["reason"]
-    for slug in ("charlie", "delta", "echo", "foxtrot"):
+    assert "cannot clone" in rows["missing"]["reason"] and "does not appear to be a git repository" in rows["missing"]["reason"]
+    assert ".claude/foundation/update.py differs from release v0.1.0's" in rows["hotel"]["reason"]
+    assert not rows["alpha"]["warnings"], rows["alpha"]["warnings"]  # checked against the template's tag, silently
+    for slug in ("charlie", "delta", "echo", "foxtrot", "hotel"):
         assert set(heads(fleet["bare"][slug])) == {"refs/heads/main"}, slug
     for slug, bare in fleet["bare"].items():
         assert heads(bare)["refs/heads/main"] == fleet["mains"][slug], slug  # every remote's main untouched
@@ -143,7 +151,7 @@ def test_rollout_updates_the_clean_ones_and_reports_the_rest_then_resumes(fleet)
     again = by_team(json.loads(second.stdout))
     assert {name: row["status"] for name, row in again.items()} == {
         "alpha": "branch-pushed", "bravo": "branch-pushed", "charlie": "current", "delta": "conflict",
-        "echo": "failed", "foxtrot": "failed", "missing": "failed",
+        "echo": "failed", "foxtrot": "failed", "hotel": "failed", "missing": "failed",
     }
     assert again["alpha"]["commit"] == rows["alpha"]["commit"]
     assert "not retried" in " ".join(again["delta"]["warnings"])

@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("version", metavar="VERSION", help="the release to roll out, e.g. v0.2.0 (a tag of the template)")
     parser.add_argument("sources", nargs="+", metavar="SOURCE", help="repository, folder of repositories, list file or git URL")
     parser.add_argument("--push", action="store_true", help="push each updated branch to the repository's remote")
-    parser.add_argument("--jobs", type=int, default=2, metavar="N", help="repositories updated in parallel (default 2)")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N", help="repositories updated in parallel (default: CPU count)")
     parser.add_argument("--branch-prefix", default="foundation/", metavar="PREFIX", help="branch name prefix (default foundation/)")
     parser.add_argument("--workdir", type=Path, default=None, metavar="DIR",
                         help="where the clones live between runs (default ~/.cache/agent-foundation/rollout)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from . import core, output
 
 
 def run(args: argparse.Namespace) -> int:
+    args.jobs = args.jobs or os.cpu_count() or 2
     if args.jobs < 1:
         print("agent-foundation rollout: --jobs must be at least 1", file=sys.stderr)
         return 2
@@ -26,9 +28,14 @@ def run(args: argparse.Namespace) -> int:
         if not Path(template).is_dir():
             print(f"agent-foundation rollout: --template {args.template} does not exist", file=sys.stderr)
             return 2
-    fallback = Path(args.root) / "template" / core.UPDATE_PY if args.root else None
+    root = Path(args.root).resolve() if args.root else None
+    fallback = root / "template" / core.UPDATE_PY if root else None
+    reference = Path(template) if template and Path(template).is_dir() else root
+    if reference is not None and not (reference / ".git").exists():
+        reference = None
     opts = core.Options(version=args.version, workdir=args.workdir or core.default_workdir(), push=args.push,
-                        branch_prefix=prefix, template=template, timeout=args.timeout, fallback_update_py=fallback)
+                        branch_prefix=prefix, template=template, timeout=args.timeout, fallback_update_py=fallback,
+                        reference=reference)
     live = sys.stderr.isatty()
 
     def progress(row: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ the commit, the push, resuming a run, and one row per repository that never stop
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -33,6 +34,9 @@ STATUSES = ("updated", "current", "branch-pushed", "conflict", "failed")
 ANSWERS = ".copier-answers.yml"
 MANIFEST = ".claude/foundation/manifest.json"
 UPDATE_PY = ".claude/foundation/update.py"
+# Agent-time code the update runs (update.py imports history.py, and runs the posture check in-process): it runs
+# here with the credentials that push to every team, so it must be the foundation's own, byte for byte.
+AGENT_CODE = (UPDATE_PY, ".claude/foundation/history.py", ".claude/foundation/check.py")
 GIT_TIMEOUT_SECONDS = 300
 IDENTITY = ("-c", "user.name=agent-foundation rollout", "-c", "user.email=agent-foundation@localhost")
 _SRC_PATH_LINE = re.compile(r"(?m)^_src_path:.*$")
@@ -52,6 +56,7 @@ class Options:
     template: str | None = None
     timeout: int = 900
     fallback_update_py: Path | None = None  # the rollout's own copy, for repositories rendered before update.py shipped
+    reference: Path | None = None  # a template checkout with the release tags: what the agent-time code must match
 
     @property
     def branch(self) -> str:
@@ -71,6 +76,11 @@ def _env() -> dict[str, str]:
     env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=20")
     # copier (the update's engine) must resolve: the one installed beside this Python comes first
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    # The work clones are throwaway: no background maintenance after each of Copier's many commits
+    count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
+    for index, (key, value) in enumerate((("maintenance.auto", "false"), ("gc.auto", "0")), start=count):
+        env[f"GIT_CONFIG_KEY_{index}"], env[f"GIT_CONFIG_VALUE_{index}"] = key, value
+    env["GIT_CONFIG_COUNT"] = str(count + 2)
     return env
 
 
@@ -87,7 +97,8 @@ def git(repo: Path | None, *args: str, check: bool = True) -> subprocess.Complet
 
 def _tail(result: subprocess.CompletedProcess[str]) -> str:
     lines = [line.strip() for line in (result.stderr or result.stdout or "").splitlines() if line.strip()]
-    return lines[-1] if lines else f"exit {result.returncode}"
+    errors = [line for line in lines if line.startswith(("fatal:", "error:", "remote: error:", "! "))]
+    return (errors or lines or [f"exit {result.returncode}"])[0 if errors else -1]
 
 
 def remote_of(ref: sources.RepoRef) -> str:
@@ -298,6 +309,7 @@ def _update(opts: Options, clone: Path, base: str, base_sha: str, state: dict[st
                              f"with `copier update --trust --defaults --vcs-ref {version}`")
         update_py = opts.fallback_update_py
         row["warnings"].append(f"{UPDATE_PY} is missing; used the rollout's own copy from {update_py}")
+    verify_agent_code(opts, clone, base_sha, state, row)
     if opts.template is None and not _reachable(state["src_path"]):
         raise RepoFailed(f"the template source recorded in {ANSWERS} (_src_path: {state['src_path']}) is not reachable "
                          "from this machine; pass --template with a path or URL of the template that has the release tag")
@@ -341,6 +353,42 @@ def _update(opts: Options, clone: Path, base: str, base_sha: str, state: dict[st
         _restore(clone, base_sha)
         raise RepoFailed(f"cannot commit the update: {_tail(committed)}")
     row["status"], row["commit"] = "updated", git(clone, "rev-parse", "HEAD").stdout.strip()
+
+
+def _blob(repo: Path, rev: str, path: str) -> str | None:
+    result = git(repo, "rev-parse", "--verify", "--quiet", f"{rev}:{path}", check=False)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def verify_agent_code(opts: Options, clone: Path, base_sha: str, state: dict[str, Any], row: dict[str, Any]) -> None:
+    """Refuse to run a team's edited update.py, history.py or check.py with the platform's credentials."""
+    version = state["version"] or ""
+    tag = version if version.startswith("v") else f"v{version}"
+    reference = opts.reference
+    usable = (reference is not None and versions.is_release(version)
+              and git(reference, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}", check=False).returncode == 0)
+    manifest_files: dict[str, Any] = {}
+    if not usable:
+        try:
+            manifest_files = json.loads(_show(clone, base_sha, MANIFEST) or "{}").get("files") or {}
+        except (ValueError, AttributeError):
+            manifest_files = {}
+        row["warnings"].append(f"the agent-time code was checked against the repository's own manifest only (no template "
+                               f"checkout with tag {tag}: pass --root or --template with one)")
+    for path in AGENT_CODE:
+        mine = _blob(clone, base_sha, path)
+        if mine is None:
+            continue
+        if usable:
+            same = _blob(reference, tag, f"template/{path}") == mine  # type: ignore[arg-type]
+        else:
+            content = subprocess.run(["git", "cat-file", "blob", mine], cwd=clone, capture_output=True,
+                                     timeout=GIT_TIMEOUT_SECONDS).stdout
+            same = manifest_files.get(path) in (None, hashlib.sha256(content).hexdigest())
+        if not same:
+            raise RepoFailed(f"{path} differs from release {tag}'s: rollout runs only the foundation's own code with the "
+                             "credentials that push to every team. Restore it (`git checkout` the file from the release, or "
+                             f"`copier recopy --trust --defaults`), or let the team update by hand with update.py")
 
 
 def version_in_worktree(clone: Path) -> str | None:

@@ -20,7 +20,7 @@ def _name(row: dict[str, Any]) -> str:
 
 
 def _versions(row: dict[str, Any]) -> str:
-    old, new = row["from_version"] or "?", row["to_version"]
+    old, new = row["from_version"] or "-", row["to_version"]
     return f"{old} -> {new}" if new and new != old else old
 
 
