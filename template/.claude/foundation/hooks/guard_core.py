@@ -10,7 +10,6 @@ stderr), and the audit record of the decision is written by this same process. S
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -652,7 +651,7 @@ def project_dir(event: dict | None = None) -> str:
 
 def load_policy(project: str) -> dict:
     with open(os.path.join(project, ".claude", "foundation", "policy.json"), encoding="utf-8") as handle:
-        policy = json.load(handle)
+        policy = _codec().loads(handle.read())
     for key in ("secrets", "protected", "commands"):
         if key not in policy:
             raise ValueError(f"policy.json has no {key!r} section")
@@ -662,8 +661,16 @@ def load_policy(project: str) -> dict:
 def respond(decision: Decision) -> str:
     if decision.decision == "allow":
         return ""
-    return json.dumps({"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": decision.decision,
+    return _codec().dumps({"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": decision.decision,
                                               "permissionDecisionReason": decision.reason}})
+
+
+def _codec():
+    """JSON through audit_core's C-scanner codec: importing the json module (with re and enum) would be
+    most of the guard's start-up, and the guard runs before every tool call."""
+    import guard
+
+    return guard.cached_import("audit_core")
 
 
 _state = {"auditing": False, "event": None, "policy": None}
@@ -681,9 +688,21 @@ def _audit(event: dict, decision: str, reason: str, policy: dict | None) -> None
         _state["auditing"] = False
 
 
+def _signals():
+    """The C signal module: `signal` itself imports enum, a large share of the guard's start-up."""
+    try:
+        import _signal
+
+        return _signal
+    except ImportError:  # an interpreter without it
+        import signal
+
+        return signal
+
+
 def block(reason: str) -> None:
     """Fail closed: log what happened if that is still safe, then exit 2, which blocks the call."""
-    import signal
+    signal = _signals()
 
     signal.signal(signal.SIGALRM, lambda *_: os._exit(2))
     signal.setitimer(signal.ITIMER_REAL, 1.0)  # the log write below must not turn a block into a hang
@@ -699,7 +718,7 @@ def block(reason: str) -> None:
 
 
 def run_hook() -> None:
-    import signal
+    signal = _signals()
 
     deadline = DEADLINE_SECONDS
     override = os.environ.get("AGENT_FOUNDATION_GUARD_DEADLINE")
@@ -712,7 +731,7 @@ def run_hook() -> None:
     signal.setitimer(signal.ITIMER_REAL, deadline)
     try:
         raw = sys.stdin.read()
-        event = json.loads(raw)
+        event = _codec().loads(raw)
         if not isinstance(event, dict):
             raise ValueError("the hook input is not a JSON object")
         _state["event"] = event
