@@ -87,42 +87,6 @@ def validate_match(match: object) -> list[str]:
     return errors
 
 
-def validate_match(match: object) -> list[str]:
-    """Why a rule's `match` is not valid grammar; empty when it is. Used by the foundation's loader at render time."""
-    if not isinstance(match, dict) or not match:
-        return ["match must be a non-empty mapping"]
-    errors = []
-    for key, value in match.items():
-        kind = MATCH_KEYS.get(key)
-        if kind is None:
-            errors.append(f"unknown match key {key!r} (known: {', '.join(sorted(MATCH_KEYS))})")
-        elif kind == "names":
-            values = [value] if isinstance(value, str) else value
-            if not isinstance(values, list) or not values or not all(isinstance(v, str) and v for v in values):
-                errors.append(f"{key} must be a name or a non-empty list of names")
-        elif kind == "int":
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                errors.append(f"{key} must be a positive integer")
-        elif kind == "flags":
-            if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.startswith("-") for v in value):
-                errors.append(f"{key} must be a non-empty list of flags starting with -")
-        elif kind == "flag_groups":
-            if not isinstance(value, list) or not value or not all(
-                isinstance(g, list) and g and all(isinstance(v, str) and v.startswith("-") for v in g) for g in value
-            ):
-                errors.append(f"{key} must be a list of non-empty flag lists, e.g. [[-r, -R, --recursive]]")
-        elif kind == "bool":
-            if value is not True:
-                errors.append(f"{key} must be true (leave it out otherwise)")
-        elif kind == "alternatives":
-            if not isinstance(value, list) or not value:
-                errors.append("any_of must be a non-empty list of match mappings")
-            else:
-                for index, alternative in enumerate(value):
-                    errors += [f"any_of[{index}]: {e}" for e in validate_match(alternative)]
-    return errors
-
-
 def __getattr__(name: str):
     """`import guard; guard.decide(...)`: everything else comes from guard_core."""
     return getattr(cached_import("guard_core"), name)
