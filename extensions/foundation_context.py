@@ -78,6 +78,14 @@ class FoundationFacade:
         the migration script only then, which saves two interpreter starts on an ordinary update."""
         return bool(self._migrate.due_migrations(version_from, version_to, TEMPLATE_ROOT))
 
+    def offers_new_skills(self, project_dir: Any) -> bool:
+        """Whether the registry has recommended skills this team was never offered (see migrate.py)."""
+        try:
+            manifest = json.loads((Path(str(project_dir)) / ".claude/foundation/manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return bool(self._render.new_recommended_skills(self.data, manifest))
+
     def extra_settings_error(self, extra: Any) -> str:
         return "\n".join(self._render.extra_settings_errors(extra))
 

@@ -115,6 +115,9 @@ def test_release_reaches_the_team_and_keeps_every_edit(team, template_repo):
     assert answers["audit_log_file"] == CUSTOM_AUDIT and "audit_log" not in answers
     assert policy["audit"]["path"] == CUSTOM_AUDIT
     assert not (team / ".claude/skills/writing-tests").exists() and "writing-tests" not in answers["skills"]
+    # The recommended skill new to the registry is offered: added, and named so the team can decline it.
+    assert "api-design" in answers["skills"] and (team / ".claude/skills/api-design/SKILL.md").is_file()
+    assert "new recommended skill api-design" in run.stderr
     # Every team edit is there byte for byte.
     for path, content in before.items():
         assert (team / path).read_bytes() == content, path
@@ -222,6 +225,20 @@ def test_a_dangerous_hand_added_allow_rule_is_refused_and_restored(team):
     assert run.returncode == 1
     assert "extra_allow" in run.stdout + run.stderr and "Bash(*)" in run.stdout + run.stderr
     assert snapshot(team) == before
+
+
+def test_a_declined_recommended_skill_is_not_offered_again(team):
+    assert update(team, "--vcs-ref", "v0.2.0").returncode == 0
+    answers = yaml.safe_load((team / ".copier-answers.yml").read_text())
+    commit_all(team, "take 0.2.0")
+    declined = [skill for skill in answers["skills"] if skill != "api-design"]
+    run = update(team, "--vcs-ref", "v0.2.0", "--data", f"skills={json.dumps(declined)}")
+    assert run.returncode == 0, run.stdout + run.stderr
+    commit_all(team, "decline api-design")
+    run = update(team, "--vcs-ref", "v0.3.0")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "api-design" not in yaml.safe_load((team / ".copier-answers.yml").read_text())["skills"]
+    assert not (team / ".claude/skills/api-design").exists()
 
 
 def test_plain_copier_update_still_works(template_repo, tmp_path):

@@ -389,6 +389,19 @@ def claude_gitignore(answers: dict[str, Any]) -> str:
     )
 
 
+def new_recommended_skills(foundation: Foundation, manifest: dict[str, Any]) -> list[str]:
+    """Recommended registry skills a team has never been offered: added to the registry after its last render.
+
+    A manifest from before the registry was recorded offers nothing, so a skill a team once deselected is
+    never forced back on it.
+    """
+    known = manifest.get("registry_skills")
+    if not isinstance(known, list):
+        return []
+    chosen = set((manifest.get("answers") or {}).get("skills") or [])
+    return [name for name, skill in foundation.skills.items() if skill.recommended and name not in known and name not in chosen]
+
+
 def changelog(foundation: Foundation) -> str:
     """The template's CHANGELOG, so update.py can show a team what changed between its old and new version."""
     path = foundation.root.parent / "CHANGELOG.md"
@@ -453,6 +466,7 @@ def manifest(foundation: Foundation, answers: dict[str, Any], version: str, temp
             }
             for name in answers.get("mcp_servers") or []
         ],
+        "registry_skills": sorted(foundation.skills),
         "answers": {key: value for key, value in answers.items() if value is not None},
         "files": {path: sha256(content) for path, content in sorted(files.items())},
     }
