@@ -188,11 +188,11 @@ def _check_policy(path: Path, policy: dict[str, Any], problems: _Collector) -> N
     # The guard owns the match grammar: load its validator by file path (never cached in sys.modules, so the
     # render process does not keep a stale copy of agent-time code).
     validate_match = None
-    guard_file = path.parent.parent / "template" / ".claude" / "foundation" / "hooks" / "guard.py"
-    if guard_file.is_file():
+    grammar_file = path.parent.parent / "template" / ".claude" / "foundation" / "hooks" / "match_grammar.py"
+    if grammar_file.is_file():
         import importlib.util
 
-        spec = importlib.util.spec_from_file_location("_agent_foundation_guard", guard_file)
+        spec = importlib.util.spec_from_file_location("_agent_foundation_match_grammar", grammar_file)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         validate_match = module.validate_match
@@ -215,10 +215,10 @@ def _check_policy(path: Path, policy: dict[str, Any], problems: _Collector) -> N
             if not isinstance(rule.get(key), str) or not rule.get(key).strip():
                 problems.add(path, f"{where}.{key}", "is missing", f"add a {key} the agent can act on")
         if not isinstance(rule.get("match"), dict) or not rule.get("match"):
-            problems.add(path, f"{where}.match", "is missing", "describe what the guard matches (see hooks/guard.py)")
+            problems.add(path, f"{where}.match", "is missing", "describe what the guard matches (see hooks/match_grammar.py)")
         elif validate_match is not None:
             for error in validate_match(rule["match"]):
-                problems.add(path, f"{where}.match", error, "use the match grammar of hooks/guard.py (MATCH_KEYS, docs/guard.md)")
+                problems.add(path, f"{where}.match", error, "use the match grammar of hooks/match_grammar.py (MATCH_KEYS, docs/guard.md)")
         if not isinstance(rule.get("examples"), list) or not rule.get("examples"):
             problems.add(path, f"{where}.examples", "needs at least one dangerous example command", "add a command this rule must stop")
         _check_rules(path, f"{where}.settings", rule.get("settings", []), problems)

@@ -265,13 +265,13 @@ def read_head(log) -> tuple[int, str] | None:
 
 
 def _write_head(log: str, seq: int, last: str) -> None:
-    tmp = log + ".head.tmp"
-    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    """Rewrite LOG.head in place: the writer holds the log's lock, and a fixed-width record needs neither a
+    temporary file nor a rename (a torn head, after a crash, makes `verify` report the end as unproven)."""
+    fd = os.open(log + ".head", os.O_CREAT | os.O_WRONLY, 0o600)
     try:
-        os.write(fd, f"{seq} {last}\n".encode("ascii"))
+        os.pwrite(fd, f"{seq:020d} {last}\n".encode("ascii"), 0)
     finally:
         os.close(fd)
-    os.replace(tmp, log + ".head")
 
 
 def _tail(fd: int, size: int) -> tuple[int, str, bool]:

@@ -46,7 +46,7 @@ WGET_UPLOAD = {"--post-file": "always", "--body-file": "always", "--post-data": 
 INNOCUOUS_NAMES = ("README.md", "main.py", "index.js", "data.json", "notes.txt", "Makefile", "a")
 EXCLUDE_OPTIONS = ("--exclude", "--ignore", "--exclude-dir", "--exclude-from", "-path-not")
 
-from guard import MATCH_KEYS, validate_match  # noqa: E402,F401 - the grammar lives in the launcher
+from match_grammar import MATCH_KEYS, validate_match  # noqa: E402,F401
 
 
 class Decision:
