@@ -78,6 +78,17 @@ class FoundationFacade:
         the migration script only then, which saves two interpreter starts on an ordinary update."""
         return bool(self._migrate.due_migrations(version_from, version_to, TEMPLATE_ROOT))
 
+    def agents_md_stale(self, project_dir: Any) -> bool:
+        """Whether AGENTS.md lacks the foundation's current section (an adopted repository's own AGENTS.md, or
+        a team's after an update): only then does the refresh task need to run."""
+        root = Path(str(project_dir))
+        try:
+            section = (root / ".claude/foundation/agents-section.md").read_text(encoding="utf-8")
+            agents = (root / "AGENTS.md").read_text(encoding="utf-8")
+        except OSError:
+            return True
+        return section.rstrip("\n") not in agents
+
     def offers_new_skills(self, project_dir: Any) -> bool:
         """Whether the registry has recommended skills this team was never offered (see migrate.py)."""
         try:
