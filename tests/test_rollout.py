@@ -180,3 +180,26 @@ def test_without_push_nothing_leaves_the_machine_and_a_later_push_keeps_the_comm
 def test_bad_arguments_exit_2(fleet):
     result = rollout(fleet["template"], "latest", str(fleet["sources"]), "--workdir", str(fleet["workdir"]))
     assert result.returncode == 2 and "not a release" in result.stderr
+
+
+def test_template_override_reaches_a_repo_whose_recorded_source_is_gone(fleet, tmp_path):
+    import shutil
+
+    moved = tmp_path / "old-template-location"
+    shutil.copytree(fleet["template"], moved, symlinks=True)
+    team = render_team(tmp_path / "india", {"team_slug": "india"}, template=moved, vcs_ref="v0.1.0")
+    bare = publish(team, tmp_path)
+    shutil.rmtree(moved)  # the path recorded in _src_path no longer exists on this machine
+    workdir = tmp_path / "work"
+    unreachable = rollout(fleet["template"], RELEASE, str(bare), "--workdir", str(workdir), "--json")
+    row = json.loads(unreachable.stdout)["repos"][0]
+    assert unreachable.returncode == 1 and row["status"] == "failed"
+    assert str(moved) in row["reason"] and "--template" in row["reason"]
+    pinned = rollout(fleet["template"], RELEASE, str(bare), "--workdir", str(workdir), "--template", str(fleet["template"]),
+                     "--push", "--json")
+    row = json.loads(pinned.stdout)["repos"][0]
+    assert pinned.returncode == 0 and row["status"] == "updated", row
+    answers = git(bare, "show", f"{BRANCH}:.copier-answers.yml")
+    assert f"_src_path: {moved}" in answers and "_commit: v0.2.0" in answers  # the team's recorded source is kept
+    assert git(bare, "log", "--format=%s", BRANCH).splitlines()[0] == f"foundation: take release {RELEASE} (from 0.1.0)"
+    assert "template source override" not in git(bare, "log", "--format=%s", BRANCH)  # the temporary commit is gone
