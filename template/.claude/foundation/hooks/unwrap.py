@@ -12,6 +12,7 @@ so the guard can refuse to assume it is harmless. Standard library only, no regu
 from __future__ import annotations
 
 import shell
+from guard_core import normpath  # one path normaliser for the guard and the unwrapper
 
 UNKNOWN = "\x00"
 END = "\x01"
@@ -935,16 +936,3 @@ def interpreter_call(program: str, argv: list[str], words: list, ctx: Context, v
 
 def join(base: str, path: str) -> str:
     return path if path.startswith("/") else base.rstrip("/") + "/" + path
-
-
-def normpath(path: str) -> str:
-    out: list[str] = []
-    for piece in path.split("/"):
-        if piece in ("", "."):
-            continue
-        if piece == "..":
-            if out:
-                out.pop()
-            continue
-        out.append(piece)
-    return "/" + "/".join(out)
