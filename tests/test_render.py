@@ -134,3 +134,11 @@ def test_org_rules_load_without_touching_claude_md(rendered_team):
     assert "Payments API" in (rendered_team / "CLAUDE.md").read_text()
     agents = (rendered_team / "AGENTS.md").read_text()
     assert FOUNDATION.org_rules.strip() in agents and agents.count("agent-foundation:begin") == 1
+
+
+def test_team_slug_is_derived_from_the_name(copie):
+    answers = {key: value for key, value in canonical_answers().items() if key != "team_slug"}
+    result = copie.copy(extra_answers={**answers, "team_name": "Ledger & Billing (EU)"}, template_dir=TEMPLATE_ROOT)
+    assert result.exit_code == 0, result.exception
+    assert result.answers["team_slug"] == "ledger-billing-eu"
+    assert json.loads((result.project_dir / ".claude/settings.json").read_text())["env"]["AGENT_FOUNDATION_TEAM"] == "ledger-billing-eu"
