@@ -277,3 +277,15 @@ def test_the_real_client_enforces_the_foundation_after_an_update(team, run_claud
     log = json.loads((team / ".claude/foundation/policy.json").read_text())["audit"]["path"]
     events = [json.loads(line)["event"] for line in (team / log).read_text().splitlines()]
     assert events.count("PreToolUse") == 2  # the audit hook still records every call
+
+
+def test_an_edit_of_the_foundations_code_fails_the_update(template_repo, tmp_path):
+    repo = render_at(template_repo, tmp_path / "team")
+    check = repo / ".claude/foundation/check.py"
+    check.write_text(check.read_text().replace('"""', '"""Weakened by hand.\n', 1))
+    commit_all(repo, "team edits the posture check")
+    before = snapshot(repo)
+    run = update(repo, "--vcs-ref", "v0.2.0")
+    assert run.returncode == 1
+    assert ".claude/foundation/check.py" in run.stderr and "exactly as it was" in run.stderr
+    assert snapshot(repo) == before

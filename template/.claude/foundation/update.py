@@ -38,9 +38,17 @@ POLICY = Path(".claude/foundation/policy.json")
 CHANGELOG = Path(".claude/foundation/CHANGELOG.md")
 CONFLICT_MARKER = re.compile(rb"^(<{7} |>{7} |={7}$)", re.M)
 # Posture findings an update keeps and names instead of failing on: the team's own edit of a foundation text
-# file, and a server the team runs outside the registry (carried in extra_mcp_servers). Refusing the release
-# for them would keep the team off every later security fix; the posture check and fleet report still flag them.
+# file (instructions, skills), and a server the team runs outside the registry (carried in extra_mcp_servers).
+# Refusing the release for them would keep the team off every later security fix; the posture check and fleet
+# report still flag them. An edit of the foundation's code (hooks, check, update) is never kept: it fails.
 TOLERATED_FINDINGS = {"foundation-file-edited", "mcp-server-unvetted"}
+TOLERATED_EDITS = (".md",)
+
+
+def tolerated(finding: Any) -> bool:
+    if finding.code == "foundation-file-edited":
+        return str(finding.file).endswith(TOLERATED_EDITS)
+    return finding.code in TOLERATED_FINDINGS
 
 
 @dataclass
@@ -209,7 +217,7 @@ def problems_after_update(repo: Path, since: str, findings: list[Any]) -> list[s
         problems += [
             f"{finding.file}: {finding.message}"
             for finding in findings
-            if getattr(finding, "severity", "error") == "error" and finding.code not in TOLERATED_FINDINGS
+            if getattr(finding, "severity", "error") == "error" and not tolerated(finding)
         ]
     return problems
 
@@ -324,7 +332,7 @@ def report(repo: Path, carry: Carry, findings: list[Any], old: str, new: str) ->
     for warning in carry.warnings:
         print(f"warning: {warning}")
     for finding in findings:
-        if finding.code in TOLERATED_FINDINGS:
+        if tolerated(finding):
             print(f"warning: kept as you have it, and flagged by the posture check: {finding.file}: {finding.message}")
     changes = changelog_between((repo / CHANGELOG).read_text(encoding="utf-8") if (repo / CHANGELOG).is_file() else "", old, new)
     if changes and old != new:
