@@ -43,10 +43,9 @@ def _fresh_import(*modules: str) -> list[Any]:
 class FoundationFacade:
     """What copier.yml's choices, defaults and validators call (as `foundation.*`)."""
 
-    def __init__(self, data: Any, render: Any, migrate: Any):
+    def __init__(self, data: Any, render: Any):
         self.data = data
         self._render = render
-        self._migrate = migrate
 
     def profile_choices(self) -> str:
         return json.dumps({f"{name} - {p['summary']}": name for name, p in self.data.profiles.items()})
@@ -78,13 +77,15 @@ class FoundationFacade:
         the migration script only then, which saves two interpreter starts on an ordinary update."""
         return bool(self._migrate.due_migrations(version_from, version_to, TEMPLATE_ROOT))
 
-    def agents_md_stale(self, project_dir: Any) -> bool:
+    @functools.cached_property
+    def _migrate(self) -> Any:
+        return _fresh_import("migrate")[0]  # only updates need it: a copy never imports it
+
+    def agents_md_stale(self, project_dir: Any, section: str) -> bool:
         """Whether AGENTS.md lacks the foundation's current section (an adopted repository's own AGENTS.md, or
         a team's after an update): only then does the refresh task need to run."""
-        root = Path(str(project_dir))
         try:
-            section = (root / ".claude/foundation/agents-section.md").read_text(encoding="utf-8")
-            agents = (root / "AGENTS.md").read_text(encoding="utf-8")
+            agents = (Path(str(project_dir)) / "AGENTS.md").read_text(encoding="utf-8")
         except OSError:
             return True
         return section.rstrip("\n") not in agents
@@ -119,6 +120,10 @@ class RenderedFoundation:
         return self._facade._render.generated_files(self._facade.data, self._answers, self._version)
 
     @functools.cached_property
+    def agents_section(self) -> str:
+        return self._facade._render.agents_section(self._facade.data, self._answers)
+
+    @functools.cached_property
     def _skill_files(self) -> dict[str, bytes]:
         return self._facade._render.skill_files(self._facade.data, self._answers.get("skills") or [])
 
@@ -141,12 +146,12 @@ class RenderedFoundation:
 class FoundationContext(ContextHook):
     def __init__(self, environment: Any):
         super().__init__(environment)
-        foundation_module, self.render, migrate = _fresh_import("foundation", "render", "migrate")
+        foundation_module, self.render = _fresh_import("foundation", "render")
         try:
             data = foundation_module.load_foundation(TEMPLATE_ROOT / "foundation")
         except foundation_module.FoundationError as error:
             raise UserMessageError(f"Cannot render: {error}") from None
-        self.facade = FoundationFacade(data, self.render, migrate)
+        self.facade = FoundationFacade(data, self.render)
         environment.globals["foundation"] = self.facade
         self._cache: dict[str, RenderedFoundation] = {}
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 
-from tests.rendering import commit_all, render_team
+from tests.rendering import TEMPLATE_ROOT, commit_all, render_team
 
 README = b"# Ledger\n\nOur ledger service.\n"
 GITIGNORE = b"*.log\n/build/\n"
@@ -44,7 +45,9 @@ def test_the_marked_section_is_replaced_not_duplicated(tmp_path):
     first = (repo / "AGENTS.md").read_text()
     # The team writes more text after the section; a later refresh replaces only the section.
     (repo / "AGENTS.md").write_text(first.replace("Organisation rules", "Old org rules") + "\n## Team notes\nKeep me.\n")
-    subprocess.run(["python3", ".claude/foundation/sync_agents_md.py"], cwd=repo, check=True, timeout=30)
+    section = first[first.index("<!-- agent-foundation:begin"):]
+    subprocess.run([sys.executable, str(TEMPLATE_ROOT / "src/agent_foundation/agents_md.py"), section],
+                   cwd=repo, check=True, timeout=30)
     again = (repo / "AGENTS.md").read_text()
     assert again == first + "\n## Team notes\nKeep me.\n"
     assert again.count("agent-foundation:begin") == 1

@@ -423,7 +423,6 @@ def generated_files(foundation: Foundation, answers: dict[str, Any], version: st
         ".mcp.json": dumps(mcp_config(foundation, answers)),
         ".claude/foundation/policy.json": dumps(policy(foundation, answers, version)),
         ".claude/rules/org-rules.md": org_rules(foundation),
-        ".claude/foundation/agents-section.md": agents_section(foundation, answers),
         ".claude/.gitignore": claude_gitignore(answers),
         ".claude/foundation/CHANGELOG.md": changelog(foundation),
     }

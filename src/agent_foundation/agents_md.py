@@ -1,8 +1,11 @@
 """Put the foundation's section into AGENTS.md, beside the team's own text.
 
+    python agents_md.py SECTION      (cwd: the team repository; run by Copier's task, from the template)
+
 AGENTS.md belongs to the team; the foundation owns only the part between its two markers, which this script
-replaces (or appends, the first time). Run by Copier after every copy and update; safe to run any number of
-times. Standard library only.
+replaces (or appends, the first time). It runs from the template checkout, so team repositories carry no
+Copier-only code; Copier runs it only when the section is out of date, and it is idempotent. Standard
+library only.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-SECTION_FILE = Path(".claude/foundation/agents-section.md")
 AGENTS_FILE = Path("AGENTS.md")
 
 
@@ -25,8 +27,7 @@ def splice(team_text: str, section: str) -> str:
     return team_text + separator + section
 
 
-def main(root: Path) -> int:
-    section = (root / SECTION_FILE).read_text(encoding="utf-8")
+def main(root: Path, section: str) -> int:
     agents = root / AGENTS_FILE
     current = agents.read_text(encoding="utf-8") if agents.exists() else ""
     updated = splice(current, section)
@@ -36,4 +37,6 @@ def main(root: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path.cwd()))
+    if len(sys.argv) != 2 or not sys.argv[1].strip():
+        sys.exit("usage: agents_md.py SECTION (the foundation's section of AGENTS.md)")
+    sys.exit(main(Path.cwd(), sys.argv[1]))
