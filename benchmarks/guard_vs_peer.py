@@ -27,24 +27,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "template" / ".claude" / "foundation" / "hooks"))
 import guard  # noqa: E402
 
+from tests.corpora import PEER_CORPORA as PEERS, load, substitute  # noqa: E402
 from tests.rendering import render_team  # noqa: E402
 
-PEERS = ROOT.parent / "shared" / "peer-corpora"
-
-
-def load(path: Path, in_scope_only: bool) -> list[dict]:
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [r for r in rows if r.get("in_scope", True)] if in_scope_only else rows
-
-
-def substitute(value, repo: str):
-    if isinstance(value, str):
-        return value.replace("{repo}", repo)
-    if isinstance(value, dict):
-        return {k: substitute(v, repo) for k, v in value.items()}
-    if isinstance(value, list):
-        return [substitute(v, repo) for v in value]
-    return value
 
 
 def run_ours(rows: list[dict], policy: dict, project: str | None) -> tuple[list[str], list[int]]:

@@ -16,8 +16,6 @@ from agent_foundation import render
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOOKS = REPO_ROOT / "template" / ".claude" / "foundation" / "hooks"
-CORPUS = REPO_ROOT / "tests" / "corpus" / "guard-corpus.jsonl"
-PEER_CORPORA = REPO_ROOT.parent / "shared" / "peer-corpora"
 TIMEOUT = 30
 BENIGN_BLOCKED_MAX = 0.02
 
@@ -25,6 +23,8 @@ if str(HOOKS) not in sys.path:
     sys.path.insert(0, str(HOOKS))
 import guard  # noqa: E402
 import shell  # noqa: E402
+
+from tests.corpora import OUR_CORPUS as CORPUS, PEER_CORPORA, substitute  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -34,16 +34,6 @@ def policy(rendered_team: Path) -> dict:
 
 def bash_decision(command: str, policy: dict, project: str | None = "/work/team", cwd: str | None = None) -> guard.Decision:
     return guard.decide_bash(command, policy, project, cwd, home="/home/dev")[0]
-
-
-def substitute(value, repo: str):
-    if isinstance(value, str):
-        return value.replace("{repo}", repo)
-    if isinstance(value, dict):
-        return {k: substitute(v, repo) for k, v in value.items()}
-    if isinstance(value, list):
-        return [substitute(v, repo) for v in value]
-    return value
 
 
 # ------------------------------------------------------------------ the parser
