@@ -176,17 +176,37 @@ def test_conflict_is_reported_and_the_repo_is_restored(template_repo, tmp_path):
 
 
 def test_failing_migration_restores_the_repo(tmp_path):
+    def release_with_a_failing_migration(root: Path) -> None:
+        # An after-migration that dies: Copier itself would leave a half-updated tree behind.
+        copier_yml = root / "copier.yml"
+        copier_yml.write_text(copier_yml.read_text().replace("_migrations:\n", (
+            "_migrations:\n"
+            "  - version: v0.2.0\n"
+            "    command: [\"{{ _copier_python }}\", \"-c\", \"raise SystemExit('migration failed on purpose')\"]\n"
+        ), 1))
+
+    template = build_template_versions(tmp_path / "template", {"v0.2.0": release_with_a_failing_migration})
+    repo = render_at(template, tmp_path / "team")
+    make_team_edits(repo)
+    before = snapshot(repo)
+    run = update(repo, "--vcs-ref", "v0.2.0")
+    assert run.returncode == 1
+    assert "migration failed on purpose" in run.stderr
+    assert "copier update failed" in run.stderr and "exactly as it was" in run.stderr
+    assert snapshot(repo) == before
+
+
+def test_a_broken_migration_entry_fails_before_anything_changes(tmp_path):
     def broken_release(root: Path) -> None:
         path = root / "foundation/migrations.yml"
         path.write_text(path.read_text().replace("migrations: []", "migrations:\n  - version: 0.2.0\n    renamed_answers: [{from: owner}]\n"))
 
     template = build_template_versions(tmp_path / "template", {"v0.2.0": broken_release})
     repo = render_at(template, tmp_path / "team")
-    make_team_edits(repo)
     before = snapshot(repo)
     run = update(repo, "--vcs-ref", "v0.2.0")
     assert run.returncode == 1
-    assert "copier update failed" in run.stderr and "exactly as it was" in run.stderr
+    assert "foundation/migrations.yml" in run.stdout + run.stderr and "needs a from and a to" in run.stdout + run.stderr
     assert snapshot(repo) == before
 
 

@@ -113,6 +113,7 @@ def load_foundation(root: Path | str) -> Foundation:
     _check_profiles(root / "profiles.yml", profiles, problems)
     _check_stacks(root / "stacks.yml", stacks, problems)
     _check_servers(root / "mcp-servers.yml", servers, problems)
+    _check_migrations(root / "migrations.yml", _read_yaml(root / "migrations.yml", problems) or {}, problems)
     if problems.problems:
         raise FoundationError(problems.problems)
     return Foundation(root, org_rules or "", policy or {}, profiles, stacks, skills, servers)
@@ -262,6 +263,33 @@ def _check_stacks(path: Path, stacks: Any, problems: _Collector) -> None:
             for index, rule in enumerate(stack.get(group) or []):
                 if isinstance(rule, str) and not rule.startswith("Bash("):
                     problems.add(path, f"stacks.{name}.{group}[{index}]", f"{rule!r} is not a Bash rule", "stacks only add Bash(...) command rules")
+
+
+MIGRATION_KINDS = {"renamed_files": ("from", "to"), "renamed_answers": ("from", "to"), "retired_skills": None}
+
+
+def _check_migrations(path: Path, data: dict[str, Any], problems: _Collector) -> None:
+    """migrations.yml: each entry a release version and lists of the changes a re-render cannot express."""
+    entries = data.get("migrations")
+    if not isinstance(entries, list):
+        problems.add(path, "migrations", "must be a list (empty when nothing needs migrating)", "write migrations: []")
+        return
+    for index, entry in enumerate(entries):
+        where = f"migrations[{index}]"
+        if not isinstance(entry, dict) or not SEMVER.match(str(entry.get("version", ""))):
+            problems.add(path, f"{where}.version", "is missing or not MAJOR.MINOR.PATCH", "give the release that makes the change, e.g. version: 0.2.0")
+            continue
+        for key, value in entry.items():
+            if key == "version":
+                continue
+            if key not in MIGRATION_KINDS:
+                problems.add(path, f"{where}.{key}", "is not a kind of migration", f"use {', '.join(MIGRATION_KINDS)}")
+            elif not isinstance(value, list):
+                problems.add(path, f"{where}.{key}", "must be a list", "list the changes of this kind")
+            elif MIGRATION_KINDS[key] and not all(isinstance(v, dict) and all(isinstance(v.get(f), str) and v.get(f) for f in MIGRATION_KINDS[key]) for v in value):
+                problems.add(path, f"{where}.{key}", "needs a from and a to in every entry", "write {from: old, to: new}")
+            elif not MIGRATION_KINDS[key] and not all(isinstance(v, str) and v for v in value):
+                problems.add(path, f"{where}.{key}", "must list skill names", "write [skill-name]")
 
 
 def _check_servers(path: Path, servers: Any, problems: _Collector) -> None:
