@@ -160,7 +160,7 @@ class FoundationContext(ContextHook):
             return  # still asking questions: nothing to render yet
         answers = {key: context.get(key) for key in (*ANSWER_KEYS, *OPTIONAL_KEYS)}
         version = str((context.get("_copier_answers") or {}).get("_commit") or "unreleased")
-        key = json.dumps([answers, version], sort_keys=True, default=str)
+        key = repr((sorted(answers.items()), version))  # runs for every file rendered: keep it cheap
         if key not in self._cache:
             self._cache[key] = RenderedFoundation(self.facade, answers, version.removeprefix("v"))
         context["af"] = self._cache[key]
