@@ -27,7 +27,7 @@ AGENTS_END = "<!-- agent-foundation:end -->"
 GUARD_COMMAND = (
     'python3 "$CLAUDE_PROJECT_DIR/.claude/foundation/hooks/guard.py" || '
     '{ echo "agent-foundation: the guard hook failed (exit $?), so this call is blocked for safety. '
-    'Check that python3 runs and .claude/foundation/hooks/guard.py exists; see the README, section Security." >&2; exit 2; }'
+    'Check that python3 runs and that .claude/foundation/hooks/guard.py exists (restore it with: copier recopy --trust --defaults)." >&2; exit 2; }'
 )
 GUARD_TIMEOUT_SECONDS = 15
 AUDIT_COMMAND = 'python3 "$CLAUDE_PROJECT_DIR/.claude/foundation/hooks/audit.py" hook'

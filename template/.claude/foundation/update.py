@@ -171,7 +171,7 @@ def carry_team_edits(repo: Path, manifest: dict[str, Any]) -> Carry:
             raise UpdateFailed(
                 f"{path} was edited by hand, and the foundation's own version of it is not in git history",
                 f"restore it with `copier recopy --trust --defaults`, move your additions into the answers "
-                f"(see the README, section Who owns which file), commit, and run update.py again",
+                f"(extra_allow, extra_ask, extra_deny, extra_settings, extra_mcp_servers), commit, and run update.py again",
             )
         current = _load_json(file)
         if current is None:
