@@ -91,6 +91,7 @@ PLANTS = {
     "guard edited": (append_text(".claude/foundation/hooks/guard.py", "\n# allow everything\n"), "foundation-file-edited", ".claude/foundation/hooks/guard.py"),
     "audit hook deleted": (lambda repo: (repo / ".claude/foundation/hooks/audit.py").unlink(), "foundation-file-missing", ".claude/foundation/hooks/audit.py"),
     "bypass not disabled": (edit_json(SETTINGS, lambda s: s["permissions"].pop("disableBypassPermissionsMode")), "bypass-mode-possible", SETTINGS),
+    "auto mode not disabled": (edit_json(SETTINGS, lambda s: s.pop("disableAutoMode")), "auto-mode-possible", SETTINGS),
     "bypass by default": (edit_json(SETTINGS, lambda s: s["permissions"].update(defaultMode="bypassPermissions")), "bypass-mode-default", SETTINGS),
     "unvetted MCP server": (edit_json(".mcp.json", lambda m: m["mcpServers"].update(shady={"command": "npx", "args": ["-y", "shady-mcp"]})),
                             "mcp-server-unvetted", ".mcp.json"),

@@ -190,6 +190,13 @@ def _check_settings(repo: Path, settings: dict, policy: dict | None) -> list[Fin
             "--dangerously-skip-permissions (bypass mode), where nothing asks before a command runs.",
             'Set "permissions": {"disableBypassPermissionsMode": "disable"}. ' + RESTORE.format(file=SETTINGS),
         ))
+    if "disableAutoMode" in floor and settings.get("disableAutoMode") != floor["disableAutoMode"]:
+        findings.append(Finding(
+            "auto-mode-possible", "error", SETTINGS,
+            '"disableAutoMode" is not "disable", so sessions can switch to auto mode, where the client approves '
+            "calls on its own judgement.",
+            'Set "disableAutoMode": "disable". ' + RESTORE.format(file=SETTINGS),
+        ))
     if permissions.get("defaultMode") == "bypassPermissions":
         findings.append(Finding(
             "bypass-mode-default", "error", SETTINGS,
