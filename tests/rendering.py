@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,26 @@ def commit_all(repo: Path, message: str = "commit") -> None:
         git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "--allow-empty", "-m", message)
+
+
+def copy_template(dst: Path, tag: str | None = "v0.1.0") -> Path:
+    """A throwaway git repository of this checkout's tracked and untracked (not ignored) files, committed and
+    tagged: what tests break, release or promote into, never this repository itself."""
+    listing = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=TEMPLATE_ROOT,
+        capture_output=True, check=True, timeout=30,
+    ).stdout.decode().split("\0")
+    for relative in filter(None, listing):
+        source = TEMPLATE_ROOT / relative
+        if not source.is_file() or relative.startswith(("node_modules/", ".venv/")):
+            continue
+        target = dst / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+    commit_all(dst, "agent-foundation")
+    if tag:
+        git(dst, "tag", "-a", tag, "-m", tag)
+    return dst
 
 
 def render_team(dst: Path, answers: dict[str, Any] | None = None, *, template: Path | str = TEMPLATE_ROOT,

@@ -11,9 +11,8 @@ import re
 import shutil
 from pathlib import Path
 
-from tests.rendering import TEMPLATE_ROOT, commit_all, git
+from tests.rendering import commit_all, copy_template, git
 
-IGNORED = shutil.ignore_patterns(".git", ".venv", "node_modules", "__pycache__", "demo-team", "*.pyc", ".pytest_cache")
 ORG_RULES_OLD = ".claude/rules/org-rules.md"
 ORG_RULES_NEW = ".claude/rules/organisation.md"
 NEW_ORG_RULE = "- Never paste production data into a prompt, even redacted."
@@ -101,9 +100,7 @@ def release_0_3_0(root: Path) -> None:
 
 def build_template_versions(dst: Path, releases: dict[str, object] | None = None) -> Path:
     """A git repository of this template tagged v0.1.0, v0.2.0, v0.3.0 (or the given releases)."""
-    shutil.copytree(TEMPLATE_ROOT, dst, ignore=IGNORED)
-    commit_all(dst, "v0.1.0")
-    git(dst, "tag", "v0.1.0")
+    copy_template(dst, "v0.1.0")
     for version, release in (releases or {"v0.2.0": release_0_2_0, "v0.3.0": release_0_3_0}).items():
         release(dst)
         commit_all(dst, version)

@@ -13,8 +13,8 @@ import pytest
 from agent_foundation import marketplace
 from agent_foundation.foundation import load_foundation
 from tests.claude_client.runner import isolated_env
-from tests.registry_repo import cli, copy_checkout
-from tests.rendering import TEMPLATE_ROOT
+from tests.registry_repo import cli
+from tests.rendering import TEMPLATE_ROOT, copy_template
 
 pytestmark = pytest.mark.client
 
@@ -43,7 +43,7 @@ def test_manifest_is_generated_from_the_registry() -> None:
 
 
 def test_check_fails_when_stale_and_regenerates(tmp_path: Path) -> None:
-    repo = copy_checkout(tmp_path / "checkout")
+    repo = copy_template(tmp_path / "checkout")
     path = repo / marketplace.MARKETPLACE_FILE
     path.write_text(path.read_text().replace('"version": "1.0.0"', '"version": "9.9.9"', 1))
     result = cli(repo, "marketplace", "--check")
@@ -54,7 +54,7 @@ def test_check_fails_when_stale_and_regenerates(tmp_path: Path) -> None:
 
 
 def test_real_client_validates_adds_and_installs_the_marketplace(claude_bin: Path, tmp_path: Path) -> None:
-    repo = copy_checkout(tmp_path / "checkout")
+    repo = copy_template(tmp_path / "checkout")
     home = tmp_path / "home"
     home.mkdir()
     validate = claude(claude_bin, home, "plugin", "validate", "--strict", str(repo), cwd=tmp_path)
@@ -77,7 +77,7 @@ def test_real_client_validates_adds_and_installs_the_marketplace(claude_bin: Pat
 
 def test_real_client_rejects_a_broken_manifest(claude_bin: Path, tmp_path: Path) -> None:
     """The validate step can fail: a manifest without owner is an error for the client."""
-    repo = copy_checkout(tmp_path / "checkout", tag=None)
+    repo = copy_template(tmp_path / "checkout", tag=None)
     path = repo / marketplace.MARKETPLACE_FILE
     data = json.loads(path.read_text())
     del data["owner"]

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from agent_foundation import registry
-from tests.registry_repo import cli, commit, copy_checkout
+from tests.registry_repo import cli, commit
 from tests.rendering import git
 
 DESCRIPTION = (
@@ -18,15 +18,9 @@ DESCRIPTION = (
 )
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return copy_checkout(tmp_path_factory.mktemp("promote") / "checkout")
-
-
 @pytest.fixture
-def repo(pristine: Path, tmp_path: Path) -> Path:
-    git(tmp_path, "clone", "-q", str(pristine), "checkout")
-    return tmp_path / "checkout"
+def repo(registry_checkout: Path) -> Path:
+    return registry_checkout
 
 
 def team_skill(tmp_path: Path, name: str = "api-conventions", body: str = "# API conventions\n\n1. Plural nouns.\n",

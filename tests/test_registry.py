@@ -9,22 +9,13 @@ from pathlib import Path
 import pytest
 
 from agent_foundation import registry
-from tests.registry_repo import cli, commit, copy_checkout
+from tests.registry_repo import cli, commit
 from tests.rendering import TEMPLATE_ROOT
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return copy_checkout(tmp_path_factory.mktemp("registry") / "checkout")
-
-
 @pytest.fixture
-def repo(pristine: Path, tmp_path: Path) -> Path:
-    """A fresh copy per test (cheap: a local clone keeps the v0.1.0 tag)."""
-    from tests.rendering import git
-
-    git(tmp_path, "clone", "-q", str(pristine), "checkout")
-    return tmp_path / "checkout"
+def repo(registry_checkout: Path) -> Path:
+    return registry_checkout
 
 
 def problems_of(repo: Path) -> list[registry.Problem]:

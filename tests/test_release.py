@@ -17,20 +17,13 @@ from copier import run_update
 
 from agent_foundation import registry
 from agent_foundation.release import ReleaseRefused, release
-from tests.registry_repo import cli, commit, copy_checkout
+from tests.registry_repo import cli, commit
 from tests.rendering import git, render_team
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return copy_checkout(tmp_path_factory.mktemp("release") / "checkout")
-
-
 @pytest.fixture
-def repo(pristine: Path, tmp_path: Path) -> Path:
-    git(tmp_path, "clone", "-q", str(pristine), "checkout")
-    git(tmp_path / "checkout", "fetch", "-q", "--tags")
-    return tmp_path / "checkout"
+def repo(registry_checkout: Path) -> Path:
+    return registry_checkout
 
 
 def with_unreleased_entry(repo: Path) -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.rendering import TEMPLATE_ROOT, commit_all
+from tests.rendering import TEMPLATE_ROOT, commit_all, copy_template
 
 COPIER = str(Path(sys.executable).with_name("copier"))
 
@@ -65,10 +64,7 @@ def test_narrow_extra_rules_are_accepted(tmp_path):
 @pytest.fixture
 def template_copy(tmp_path: Path) -> Path:
     """A throwaway copy of this template, to break on purpose."""
-    copy = tmp_path / "template"
-    shutil.copytree(TEMPLATE_ROOT, copy, ignore=shutil.ignore_patterns(".git", ".venv", "node_modules", "__pycache__"))
-    commit_all(copy, "template")
-    return copy
+    return copy_template(tmp_path / "template", tag=None)
 
 
 @pytest.mark.parametrize(

@@ -379,7 +379,7 @@ def agents_section(foundation: Foundation, answers: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def claude_gitignore(answers: dict[str, Any]) -> str:
+def claude_gitignore() -> str:
     """The audit log always lives under .claude/audit/ (the answer's validator sees to it)."""
     return (
         "# Managed by agent-foundation.\n"
@@ -423,7 +423,7 @@ def generated_files(foundation: Foundation, answers: dict[str, Any], version: st
         ".mcp.json": dumps(mcp_config(foundation, answers)),
         ".claude/foundation/policy.json": dumps(policy(foundation, answers, version)),
         ".claude/rules/org-rules.md": org_rules(foundation),
-        ".claude/.gitignore": claude_gitignore(answers),
+        ".claude/.gitignore": claude_gitignore(),
         ".claude/foundation/CHANGELOG.md": changelog(foundation),
     }
 

@@ -205,22 +205,15 @@ def _check_settings(repo: Path, settings: dict, policy: dict | None) -> list[Fin
         ))
     if policy is None:
         return findings
-    deny = set(_rules(settings, "deny"))
-    missing = [rule for rule in floor.get("deny", []) if rule not in deny]
-    if missing:
-        findings.append(Finding(
-            "deny-rule-missing", "error", SETTINGS,
-            f"{len(missing)} foundation deny rule(s) missing from permissions.deny: {', '.join(missing)}",
-            "Put the rule(s) back in permissions.deny. " + RESTORE.format(file=SETTINGS),
-        ))
-    ask = set(_rules(settings, "ask"))
-    missing = [rule for rule in floor.get("ask", []) if rule not in ask]
-    if missing:
-        findings.append(Finding(
-            "ask-rule-missing", "error", SETTINGS,
-            f"{len(missing)} foundation ask rule(s) missing from permissions.ask: {', '.join(missing)}",
-            "Put the rule(s) back in permissions.ask. " + RESTORE.format(file=SETTINGS),
-        ))
+    for kind in ("deny", "ask"):
+        present = set(_rules(settings, kind))
+        missing = [rule for rule in floor.get(kind, []) if rule not in present]
+        if missing:
+            findings.append(Finding(
+                f"{kind}-rule-missing", "error", SETTINGS,
+                f"{len(missing)} foundation {kind} rule(s) missing from permissions.{kind}: {', '.join(missing)}",
+                f"Put the rule(s) back in permissions.{kind}. " + RESTORE.format(file=SETTINGS),
+            ))
     allowed = set(floor.get("allow", []))
     for rule in _rules(settings, "allow"):
         if rule not in allowed:
