@@ -115,6 +115,33 @@ def test_clean_rendered_repository_passes(team):
     assert "posture check: OK" in result.stdout
 
 
+def windows_checkout(repo: Path, dst: Path) -> Path:
+    """A clone as Git for Windows makes it by default (core.autocrlf=true): every text file with CRLF."""
+    subprocess.run(["git", "clone", "-q", "-c", "core.autocrlf=true", str(repo), str(dst)], check=True, timeout=TIMEOUT)
+    assert b"\r\n" in (dst / ".claude/foundation/check.py").read_bytes()
+    return dst
+
+
+def test_a_windows_checkout_is_not_an_edit(rendered_team, tmp_path):
+    clone = windows_checkout(rendered_team, tmp_path / "windows")
+    assert check.posture_findings(clone) == []
+    (clone / ".claude/rules/org-rules.md").write_bytes(b"# Rules\r\nNone.\r\n")  # a real edit still shows
+    assert [(f.code, f.file) for f in check.posture_findings(clone)] == [("foundation-file-edited", ".claude/rules/org-rules.md")]
+
+
+def test_every_runtime_computes_the_manifests_digest_alike(tmp_path):
+    """render.py writes the digests; check.py, history.py (update.py, migrations) and the fleet compare them."""
+    from agent_foundation import render
+    spec = importlib.util.spec_from_file_location("history_under_test", TEMPLATE / ".claude/foundation/history.py")
+    history = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(history)
+    for index, content in enumerate((b"a\nb\n", b"a\r\nb\r\n", b"no newline", b"\r\n\r\r\n")):
+        path = tmp_path / f"file-{index}"
+        path.write_bytes(content)
+        assert render.sha256(content) == history.sha256(content) == check._sha256(path)
+    assert render.sha256(b"a\r\nb\r\n") == render.sha256(b"a\nb\n") != render.sha256(b"a\rb\r")
+
+
 @pytest.mark.parametrize("name", list(PLANTS))
 def test_each_planted_weakening_is_found_alone(team, name):
     plant, code, file = PLANTS[name]

@@ -309,3 +309,18 @@ def test_an_edit_of_the_foundations_code_fails_the_update(template_repo, tmp_pat
     assert run.returncode == 1
     assert ".claude/foundation/check.py" in run.stderr and "exactly as it was" in run.stderr
     assert snapshot(repo) == before
+
+
+def test_a_windows_checkout_updates_like_any_other(template_repo, tmp_path):
+    """A teammate on Git for Windows (core.autocrlf=true, every text file checked out with CRLF) takes the
+    release: nothing is mistaken for an edit of the foundation, and the posture holds afterwards."""
+    rendered = render_at(template_repo, tmp_path / "payments-api")
+    clone = tmp_path / "windows"
+    subprocess.run(["git", "clone", "-q", "-c", "core.autocrlf=true", str(rendered), str(clone)], check=True, timeout=60)
+    assert b"\r\n" in (clone / ".claude/foundation/hooks/guard.py").read_bytes()
+    run = update(clone, "--vcs-ref", "v0.2.0")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "warning:" not in run.stdout, run.stdout  # nothing carried, restored or kept as an edit
+    assert "Bash(prod-db-reset:*)" in json.loads((clone / ".claude/settings.json").read_text())["permissions"]["deny"]
+    check = subprocess.run(["python3", ".claude/foundation/check.py"], cwd=clone, capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stdout

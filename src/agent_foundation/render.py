@@ -40,9 +40,11 @@ def dumps(data: Any) -> str:
 
 
 def sha256(content: str | bytes) -> str:
+    """The digest manifest.json records: of the content with LF line endings, as git stores text. A checkout
+    that writes CRLF (core.autocrlf on Windows) is not an edit. history.sha256 and check.py agree."""
     if isinstance(content, str):
         content = content.encode("utf-8")
-    return hashlib.sha256(content).hexdigest()
+    return hashlib.sha256(content.replace(b"\r\n", b"\n")).hexdigest()
 
 
 # ---------------------------------------------------------------- permission rules

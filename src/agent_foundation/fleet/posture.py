@@ -15,12 +15,13 @@ manifest alone can tell: foundation-owned files edited or deleted since they wer
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import importlib.util
 import json
 import sys
 from pathlib import Path
 from typing import Any, Callable
+
+from ..render import sha256
 
 CHECK_PATH = Path("template/.claude/foundation/check.py")
 MODULE_NAME = "agent_foundation_fleet_posture_check"
@@ -81,7 +82,7 @@ def manifest_findings(repo: Path) -> list[Finding]:
     found = []
     for path, expected in sorted(files.items()):
         try:
-            actual = hashlib.sha256((repo / path).read_bytes()).hexdigest()
+            actual = sha256((repo / path).read_bytes())
         except OSError:
             found.append(Finding("foundation-file-missing", "error", path, "is missing", "restore it with python3 .claude/foundation/update.py"))
             continue

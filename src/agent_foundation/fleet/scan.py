@@ -7,7 +7,6 @@ A repository that cannot be read is a row with `error` set, never an exception.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import re
@@ -364,7 +363,7 @@ def _scan_hook_scripts(repo: str, row: dict[str, Any], manifest: dict[str, Any])
         content = _read_bytes(repo + script)
         if content is None:
             _flag(row["flags"], "hooks-removed", script, f"{script} is missing: the hook fails, and the guard blocks every call")
-        elif script in files and hashlib.sha256(content).hexdigest() != files[script]:
+        elif script in files and render.sha256(content) != files[script]:
             _flag(row["flags"], "hooks-edited", script, f"{script} differs from the rendered file (manifest hash)")
 
 
@@ -389,7 +388,7 @@ def _scan_skills(ctx: Context, repo: str, row: dict[str, Any], manifest: dict[st
             content = None
         if content is not None:
             content = content[:MAX_SKILL_BYTES]
-        digest = hashlib.sha256(content).hexdigest() if content is not None else None
+        digest = render.sha256(content) if content is not None else None
         if name in rendered or name in ctx.registry_skills:
             registry_version, registry_sha = ctx.registry_skills.get(name, (None, None))
             entry = rendered.get(name) or {}
@@ -432,7 +431,7 @@ def _other_files_edited(repo: str, name: str, files: dict[str, str]) -> bool:
         if path.startswith(prefix) and not path.endswith("/SKILL.md"):
             try:
                 content = _read_bytes(repo + path)
-                if content is None or hashlib.sha256(content).hexdigest() != expected:
+                if content is None or render.sha256(content) != expected:
                     return True
             except OSError:
                 return True

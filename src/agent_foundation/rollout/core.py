@@ -10,7 +10,6 @@ the commit, the push, resuming a run, and one row per repository that never stop
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import re
@@ -27,6 +26,7 @@ from typing import Any, Callable
 import yaml
 
 from ..fleet import sources, versions
+from ..render import sha256
 
 SCHEMA = "agent-foundation.rollout-report"
 SCHEMA_VERSION = 1
@@ -384,7 +384,7 @@ def verify_agent_code(opts: Options, clone: Path, base_sha: str, state: dict[str
         else:
             content = subprocess.run(["git", "cat-file", "blob", mine], cwd=clone, capture_output=True,
                                      timeout=GIT_TIMEOUT_SECONDS).stdout
-            same = manifest_files.get(path) in (None, hashlib.sha256(content).hexdigest())
+            same = manifest_files.get(path) in (None, sha256(content))
         if not same:
             raise RepoFailed(f"{path} differs from release {tag}'s: rollout runs only the foundation's own code with the "
                              "credentials that push to every team. Restore it (`git checkout` the file from the release, or "

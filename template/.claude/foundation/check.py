@@ -72,7 +72,8 @@ def _load_json(repo: Path, relative: str) -> Any:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """As manifest.json records it: with LF line endings, so a CRLF checkout (core.autocrlf) is not an edit."""
+    return hashlib.sha256(path.read_bytes().replace(b"\r\n", b"\n")).hexdigest()
 
 
 # ---------------------------------------------------------------- settings

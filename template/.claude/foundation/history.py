@@ -28,7 +28,8 @@ def git(repo: Path, *args: str, check: bool = True, input: bytes | None = None) 
 
 
 def sha256(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
+    """As manifest.json records it: with LF line endings, so a CRLF checkout (core.autocrlf) is not an edit."""
+    return hashlib.sha256(content.replace(b"\r\n", b"\n")).hexdigest()
 
 
 def read_manifest(repo: Path) -> dict[str, Any]:

@@ -296,7 +296,7 @@ def run(argv: list[str], repo: Path) -> int:
         if carry.restored:
             git(repo, "add", "--", *carry.restored)
             git(repo, "-c", "user.name=agent-foundation", "-c", "user.email=agent-foundation@localhost",
-                "commit", "--quiet", "--no-verify", "-m", "agent-foundation: carry hand edits into answers (temporary)")
+                "commit", "--quiet", "--no-verify", "--allow-empty", "-m", "agent-foundation: carry hand edits into answers (temporary)")
         command = [*copier_command(), "update", "--trust", *([] if interactive else ["--defaults"])]
         for key, value in carry.data.items():
             command += ["--data", f"{key}={json.dumps(value)}"]
