@@ -203,3 +203,23 @@ def test_template_override_reaches_a_repo_whose_recorded_source_is_gone(fleet, t
     assert f"_src_path: {moved}" in answers and "_commit: v0.2.0" in answers  # the team's recorded source is kept
     assert git(bare, "log", "--format=%s", BRANCH).splitlines()[0] == f"foundation: take release {RELEASE} (from 0.1.0)"
     assert "template source override" not in git(bare, "log", "--format=%s", BRANCH)  # the temporary commit is gone
+
+
+def test_parallel_jobs_from_a_remote_template_do_not_collide(tmp_path):
+    """Copier mirrors a remote template in its cache and refreshes the mirror on every use; parallel updates
+    refreshing one mirror fail on git's ref locks. A git+file:// URL takes that remote path, offline. Two
+    releases in a row: the second run finds every mirror in place, so each job refreshes one at the same time."""
+    template = build_template_versions(tmp_path / "agent-foundation")
+    url = f"git+file://{template}"
+    teams = tmp_path / "teams"
+    for index in range(6):
+        render_team(teams / f"team-{index}", {"team_slug": f"team-{index}", "team_name": f"Team {index}"},
+                    template=url, vcs_ref="v0.1.0")
+    workdir = tmp_path / "work"
+    for release in ("v0.2.0", "v0.3.0"):
+        run = rollout(tmp_path, release, str(teams), "--jobs", "6", "--workdir", str(workdir), "--json", timeout=600)
+        report = json.loads(run.stdout)
+        assert report["totals"]["updated"] == 6, [(row["source"], row["reason"]) for row in report["repos"]]
+    caches = sorted((workdir / "copier-cache").iterdir())
+    assert [cache.name for cache in caches] == [f"job-{slot}" for slot in range(6)]
+    assert all(len(list(cache.glob("*.git"))) == 1 for cache in caches)  # one mirror each, reused by the second run

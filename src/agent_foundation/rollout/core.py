@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import queue
 import re
 import shlex
 import shutil
@@ -34,6 +35,7 @@ STATUSES = ("updated", "current", "branch-pushed", "conflict", "failed")
 ANSWERS = ".copier-answers.yml"
 MANIFEST = ".claude/foundation/manifest.json"
 UPDATE_PY = ".claude/foundation/update.py"
+COPIER_CACHE_ENV = "COPIER_CACHE_DIR"  # where Copier keeps its mirrors of remote templates
 # Agent-time code the update runs (update.py imports history.py, and runs the posture check in-process): it runs
 # here with the credentials that push to every team, so it must be the foundation's own, byte for byte.
 AGENT_CODE = (UPDATE_PY, ".claude/foundation/history.py", ".claude/foundation/check.py")
@@ -129,14 +131,15 @@ def new_row(source: str) -> dict[str, Any]:
             "conflicts": [], "reason": None, "resolve": None, "changelog": None, "warnings": [], "log": None, "seconds": 0.0}
 
 
-def roll_one(opts: Options, ref: sources.RepoRef) -> dict[str, Any]:
+def roll_one(opts: Options, ref: sources.RepoRef, copier_cache: Path | None = None) -> dict[str, Any]:
+    """One repository's rollout. `copier_cache` is the Copier cache this job may use alone (see rollout())."""
     row = new_row(ref.label)
     started = time.monotonic()
     try:
         if ref.error or (ref.path is None and ref.url is None):
             raise RepoFailed(ref.error or "nothing to clone")
         row["remote"] = remote_of(ref)
-        _roll(opts, row)
+        _roll(opts, row, copier_cache)
     except RepoFailed as error:
         row["status"], row["reason"] = "failed", str(error)
     except Exception as error:  # noqa: BLE001 - one repository never stops the others
@@ -238,7 +241,7 @@ def _at_or_after(current: str | None, target: str) -> bool:
     return mine >= theirs
 
 
-def _roll(opts: Options, row: dict[str, Any]) -> None:
+def _roll(opts: Options, row: dict[str, Any], copier_cache: Path | None) -> None:
     clone = _clone(opts, row)
     base = _base(clone)
     row["base"] = base.removeprefix("origin/")
@@ -266,7 +269,7 @@ def _roll(opts: Options, row: dict[str, Any]) -> None:
         row["warnings"].append("not retried: the default branch has not moved since the last run found this conflict")
         return
     if not _reuse_earlier_commit(opts, clone, branch, base_sha, row):
-        _update(opts, clone, base, base_sha, state, row)
+        _update(opts, clone, base, base_sha, state, row, copier_cache)
     if row["status"] == "updated" and opts.push:
         pushed = git(clone, "push", "--quiet", "--set-upstream", "origin", f"refs/heads/{branch}:refs/heads/{branch}", check=False)
         if pushed.returncode != 0:
@@ -297,7 +300,8 @@ def _reuse_earlier_commit(opts: Options, clone: Path, branch: str, base_sha: str
     return True
 
 
-def _update(opts: Options, clone: Path, base: str, base_sha: str, state: dict[str, Any], row: dict[str, Any]) -> None:
+def _update(opts: Options, clone: Path, base: str, base_sha: str, state: dict[str, Any], row: dict[str, Any],
+            copier_cache: Path | None) -> None:
     branch, version = opts.branch, opts.version
     git(clone, "checkout", "--quiet", "--force", "-B", branch, base_sha)
     git(clone, "reset", "--quiet", "--hard", base_sha)
@@ -321,9 +325,10 @@ def _update(opts: Options, clone: Path, base: str, base_sha: str, state: dict[st
     log.parent.mkdir(parents=True, exist_ok=True)
     row["log"] = str(log)
     command = [sys.executable, str(update_py), "--vcs-ref", version]
+    env = _env() if copier_cache is None else {**_env(), COPIER_CACHE_ENV: str(copier_cache)}
     try:
         result = subprocess.run(command, cwd=clone, capture_output=True, text=True, timeout=opts.timeout,
-                                env=_env(), stdin=subprocess.DEVNULL)
+                                env=env, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as error:
         _restore(clone, base_sha)
         log.write_text(f"$ {' '.join(command)}\n{error.stdout or ''}\n{error.stderr or ''}", encoding="utf-8")
@@ -530,13 +535,25 @@ def rollout(opts: Options, source_args: list[str], *, jobs: int = 2,
     refs += [sources.RepoRef(url, None, url) for url in urls]
     started = time.monotonic()
 
+    workers = max(1, min(jobs, len(refs) or 1))
+    # Copier keeps one mirror per remote template in its cache and refreshes it on every use; two updates
+    # refreshing the same mirror at once fail on git's ref locks. So each job takes a cache of its own, kept
+    # in the work folder (later runs refresh it instead of cloning again).
+    caches: queue.SimpleQueue[Path] = queue.SimpleQueue()
+    for slot in range(workers):
+        caches.put(opts.workdir / "copier-cache" / f"job-{slot}")
+
     def one(ref: sources.RepoRef) -> dict[str, Any]:
-        row = roll_one(opts, ref)
+        cache = caches.get()
+        try:
+            row = roll_one(opts, ref, cache)
+        finally:
+            caches.put(cache)
         if progress:
             progress(row)
         return row
 
-    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(refs) or 1))) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         rows = list(pool.map(one, refs))
     totals = {status: sum(1 for row in rows if row["status"] == status) for status in STATUSES}
     totals["repos"] = len(rows)
