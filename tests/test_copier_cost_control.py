@@ -45,6 +45,15 @@ def test_the_same_shape_control_renders_what_ours_renders(tmp_path):
     outside_the_template = {path for path in tracked(ours) if not path.startswith(("template/", "extensions/")) and path != "copier.yml"}
     assert outside_the_template <= tracked(control)
 
+    minimum = copier_cost.same_shape_template(tmp_path / "minimum", rendered, with_repository=True, minimum=True)
+    minimum_rendered = tmp_path / "minimum-rendered"
+    run_copy(str(minimum), str(minimum_rendered), defaults=True, unsafe=True, vcs_ref="v0.1.0", quiet=True)
+    expected = {path: content for path, content in files(rendered).items() if path not in copier_cost.HELPER_MODULES}
+    assert files(minimum_rendered) == expected and len(expected) == len(files(rendered)) - len(copier_cost.HELPER_MODULES)
+    minimum_questions = [key for key in yaml.safe_load((minimum / "copier.yml").read_text()) if not key.startswith("_")]
+    assert minimum_questions == [key for key in ours_questions if key in copier_cost.REQUIRED_QUESTIONS]
+    assert set(minimum_questions) == set(copier_cost.REQUIRED_QUESTIONS)
+
 
 def test_the_same_shape_release_changes_files_a_team_has(tmp_path):
     rendered = tmp_path / "rendered"
