@@ -131,7 +131,7 @@ def new_row(source: str) -> dict[str, Any]:
             "conflicts": [], "reason": None, "resolve": None, "changelog": None, "warnings": [], "log": None, "seconds": 0.0}
 
 
-def roll_one(opts: Options, ref: sources.RepoRef, copier_cache: Path | None = None) -> dict[str, Any]:
+def roll_one(opts: Options, ref: sources.RepoRef, copier_cache: Path) -> dict[str, Any]:
     """One repository's rollout. `copier_cache` is the Copier cache this job may use alone (see rollout())."""
     row = new_row(ref.label)
     started = time.monotonic()
@@ -241,7 +241,7 @@ def _at_or_after(current: str | None, target: str) -> bool:
     return mine >= theirs
 
 
-def _roll(opts: Options, row: dict[str, Any], copier_cache: Path | None) -> None:
+def _roll(opts: Options, row: dict[str, Any], copier_cache: Path) -> None:
     clone = _clone(opts, row)
     base = _base(clone)
     row["base"] = base.removeprefix("origin/")
@@ -301,7 +301,7 @@ def _reuse_earlier_commit(opts: Options, clone: Path, branch: str, base_sha: str
 
 
 def _update(opts: Options, clone: Path, base: str, base_sha: str, state: dict[str, Any], row: dict[str, Any],
-            copier_cache: Path | None) -> None:
+            copier_cache: Path) -> None:
     branch, version = opts.branch, opts.version
     git(clone, "checkout", "--quiet", "--force", "-B", branch, base_sha)
     git(clone, "reset", "--quiet", "--hard", base_sha)
@@ -325,7 +325,7 @@ def _update(opts: Options, clone: Path, base: str, base_sha: str, state: dict[st
     log.parent.mkdir(parents=True, exist_ok=True)
     row["log"] = str(log)
     command = [sys.executable, str(update_py), "--vcs-ref", version]
-    env = _env() if copier_cache is None else {**_env(), COPIER_CACHE_ENV: str(copier_cache)}
+    env = {**_env(), COPIER_CACHE_ENV: str(copier_cache)}
     try:
         result = subprocess.run(command, cwd=clone, capture_output=True, text=True, timeout=opts.timeout,
                                 env=env, stdin=subprocess.DEVNULL)
