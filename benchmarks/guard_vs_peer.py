@@ -2,13 +2,15 @@
 
     .venv/bin/python benchmarks/guard_vs_peer.py
 
-Corpora: ours (tests/corpus/guard-corpus.jsonl, every tool) and the peers' in-scope lines
-(../shared/peer-corpora/*.jsonl, Bash only). Both guards are called in process, once per call, so the per-call
+Corpora: ours (tests/corpus/guard-corpus.jsonl, every tool), the technique corpus written from issue 13's
+technique classes (tests/corpus/guard-techniques.jsonl, every tool, broken down per technique and per family)
+and the peers' in-scope lines (../shared/peer-corpora/*.jsonl, Bash only). Both guards are called in process, once per call, so the per-call
 times compare analysis cost, not process start-up: ours through guard.decide(), cc-safety-net through its
 `checkCommand` API in one node process (benchmarks/cc_safety_net_runner.mjs). cc-safety-net only analyses shell
 commands, so a non-Bash call counts as allowed by it; the Bash-only figures are printed as well.
 
-"Detected" = a dangerous call denied or sent to a human (ask); "benign blocked" = a benign call not allowed.
+"Detected" = a dangerous call denied or sent to a human (ask); "benign blocked" = a benign call not allowed;
+"let through" = a dangerous call allowed (the breakdown's figure: the issue's bound is none).
 A figure, not a test.
 """
 
@@ -27,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "template" / ".claude" / "foundation" / "hooks"))
 import guard  # noqa: E402
 
-from tests.corpora import PEER_CORPORA as PEERS, load, substitute  # noqa: E402
+from tests.corpora import OUR_CORPUS, PEER_CORPORA as PEERS, TECHNIQUE_CORPUS, load, substitute  # noqa: E402
 from tests.rendering import render_team  # noqa: E402
 
 
@@ -77,6 +79,22 @@ def figures(rows: list[dict], decisions: list[str], bash_only: bool = False) -> 
     return {"dangerous": dangerous, "caught": caught, "benign": benign, "blocked": blocked}
 
 
+def breakdown(rows: list[dict], ours: list[str], peer: list[str], key: str) -> list[str]:
+    """One line per value of `key` (technique, family): dangerous calls let through and benign calls blocked,
+    ours beside cc-safety-net's."""
+    groups: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        groups.setdefault(row[key], []).append(i)
+    width = max(len(name) for name in groups)
+    lines = [f"  per {key}:".ljust(width + 4) + "  dangerous  let through (ours / cc-safety-net)   benign  blocked (ours / cc-safety-net)"]
+    for name in sorted(groups):
+        ours_f = figures([rows[i] for i in groups[name]], [ours[i] for i in groups[name]])
+        peer_f = figures([rows[i] for i in groups[name]], [peer[i] for i in groups[name]])
+        lines.append(f"    {name:{width}}  {ours_f['dangerous']:9}  {ours_f['dangerous'] - ours_f['caught']:11} / "
+                     f"{peer_f['dangerous'] - peer_f['caught']:<13}       {ours_f['benign']:6}  {ours_f['blocked']:7} / {peer_f['blocked']}")
+    return lines
+
+
 def line(name: str, f: dict, times: list[int]) -> str:
     median = statistics.median(times) / 1000 if times else float("nan")
     p95 = sorted(times)[int(len(times) * 0.95)] / 1000 if times else float("nan")
@@ -89,7 +107,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         repo = str(render_team(Path(tmp) / "team"))
         policy = json.loads((Path(repo) / ".claude" / "foundation" / "policy.json").read_text())
-        corpora = [("ours (all tools)", load(ROOT / "tests" / "corpus" / "guard-corpus.jsonl", False), repo)]
+        corpora = [("ours (all tools)", load(OUR_CORPUS, False), repo),
+                   ("techniques (all tools)", load(TECHNIQUE_CORPUS, False), repo)]
         for name in ("dcg-corpus.jsonl", "safety-net-corpus.jsonl"):
             # The peers' suites run without a working directory; our guard is scored the same way (project None).
             corpora.append((name + " (in scope)", load(PEERS / name, True), None))
@@ -106,6 +125,9 @@ def main() -> int:
                 bash_times = [t for r, t in zip(rows, our_times) if r["tool_name"] == "Bash"]
                 print(line("agent-foundation", figures(rows, ours, True), bash_times))
                 print(line("cc-safety-net", figures(rows, peer, True), peer_times))
+            if all("technique" in r for r in rows):
+                for key in ("technique", "family"):
+                    print("\n".join(breakdown(rows, ours, peer, key)))
             totals["ours"].append((figures(rows, ours), our_times))
             totals["peer"].append((figures(rows, peer), peer_times))
         print("all corpora together:")

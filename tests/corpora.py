@@ -7,6 +7,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OUR_CORPUS = REPO_ROOT / "tests" / "corpus" / "guard-corpus.jsonl"
+# Written from issue 13's technique classes, labelled before any guard ran on it; each line names its `technique`.
+TECHNIQUE_CORPUS = REPO_ROOT / "tests" / "corpus" / "guard-techniques.jsonl"
 PEER_CORPORA = REPO_ROOT.parent / "shared" / "peer-corpora"
 
 
