@@ -26,6 +26,7 @@ from tests.claude_client.fixtures import (  # noqa: F401  (pytest fixtures)
     scratch_repo,
 )
 from tests.claude_client.mock_messages_api import MockMessagesAPI, ToolCall
+from tests.claude_client.runner import HOOK_ERROR_PREFIX
 
 HOOK_REASON = "Blocked by the test guard: touching files is not allowed here."
 
@@ -117,10 +118,8 @@ def test_allow_rule_applies_only_in_trusted_repo(scratch_repo, run_claude):
     assert not result.is_error, trusted.describe()
     assert (scratch_repo / "ran.txt").exists()
     assert trusted.permission_denials == []
-    # Anything beyond the probe and the model turns is a new call the mock must learn.
-    assert {(r.method, r.path.split("?")[0]) for r in trusted.requests} == {
-        ("HEAD", "/"), ("POST", "/v1/messages"),
-    }
+    # Anything beyond the model turns is a new call the mock must learn (2.1.332 no longer probes HEAD /).
+    assert {(r.method, r.path.split("?")[0]) for r in trusted.requests} == {("POST", "/v1/messages")}
 
 
 def test_deny_rule_refuses_command(scratch_repo, run_claude):
@@ -135,7 +134,7 @@ def test_deny_rule_refuses_command(scratch_repo, run_claude):
     assert not (scratch_repo / "x").exists()
 
 
-def test_hook_json_deny_reason_reaches_model_verbatim(scratch_repo, run_claude):
+def test_hook_json_deny_reason_reaches_model_after_the_clients_prefix(scratch_repo, run_claude):
     hook = scratch_repo / ".claude" / "hooks" / "deny.py"
     hook.parent.mkdir(parents=True)
     hook.write_text(
@@ -158,7 +157,7 @@ def test_hook_json_deny_reason_reaches_model_verbatim(scratch_repo, run_claude):
 
     result = run.result(0)
     assert result.is_error, run.describe()
-    assert result.content == HOOK_REASON
+    assert result.content == HOOK_ERROR_PREFIX + HOOK_REASON
     assert run.was_denied(result)
     assert not (scratch_repo / "hooked.txt").exists()
 
@@ -174,7 +173,7 @@ def test_hook_exit_2_blocks(scratch_repo, run_claude):
 
     result = run.result(0)
     assert result.is_error, run.describe()
-    assert result.content.startswith("PreToolUse:Bash hook error:")
+    assert result.content.startswith(HOOK_ERROR_PREFIX)
     assert "stopped by exit 2" in result.content
     assert not (scratch_repo / "blocked.txt").exists()
 

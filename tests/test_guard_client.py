@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.claude_client.mock_messages_api import ToolCall
+from tests.claude_client.runner import HOOK_ERROR_PREFIX
 from tests.rendering import git
 
 GUARD = Path(".claude") / "foundation" / "hooks" / "guard.py"
@@ -70,7 +71,7 @@ def test_guard_refuses_what_the_deny_rules_miss_and_lets_benign_calls_run(team, 
     for index in (0, 1, 2):
         result = run.result(index)
         assert result.is_error and run.was_denied(result), run.describe()
-        assert result.content.startswith("agent-foundation blocked"), result.content
+        assert result.content.startswith(HOOK_ERROR_PREFIX + "agent-foundation blocked"), result.content
         assert "rule git-force-push" in result.content and "Instead:" in result.content
     assert not run.result(3).is_error, run.describe()
     assert (repo / "benign.txt").exists()
@@ -123,7 +124,33 @@ def test_guard_holds_in_bypass_mode_when_the_team_removed_the_disable_key(team, 
     run = run_claude(repo, script, trusted=True, args=["--dangerously-skip-permissions", *NO_MCP], env={**fast_python, "IS_SANDBOX": "1"})
 
     result = run.result(0)
-    assert result.is_error and result.content.startswith("agent-foundation blocked"), run.describe()
+    assert result.is_error and result.content.startswith(HOOK_ERROR_PREFIX + "agent-foundation blocked"), run.describe()
     assert not (repo / "bypassed.txt").exists() and remote_head(remote) == before
     assert not run.result(1).is_error and (repo / "allowed-in-bypass.txt").exists(), run.describe()
     assert [r["decision"] for r in pre_tool_records(repo)] == ["deny", "allow"]
+
+
+@pytest.mark.parametrize("on_failure", ["block", None])
+def test_a_hung_guard_blocks_because_of_on_failure(team, run_claude, fast_python, on_failure):
+    """A guard the client kills on its timeout: the shell wrapper dies with it, so only `onFailure: "block"`
+    stops the call. Without the key (the control case) the same hang lets the call run."""
+    repo, _ = team
+    (repo / GUARD).write_text("import time\ntime.sleep(60)\n")
+    settings_file = repo / ".claude" / "settings.json"
+    settings = json.loads(settings_file.read_text())
+    guard_hook = settings["hooks"]["PreToolUse"][0]["hooks"][0]
+    assert guard_hook["onFailure"] == "block"  # as rendered
+    guard_hook["timeout"] = 1  # the rendered 15 s would only make the test slow
+    if on_failure is None:
+        del guard_hook["onFailure"]
+    settings_file.write_text(json.dumps(settings, indent=2))
+
+    run = run_claude(repo, [bash("touch after-hang.txt")], trusted=True, env=fast_python, args=NO_MCP)
+
+    result = run.result(0)
+    if on_failure == "block":
+        assert result.is_error and run.was_denied(result), run.describe()
+        assert 'timed out; blocking because onFailure is "block"' in result.content, result.content
+        assert not (repo / "after-hang.txt").exists()
+    else:
+        assert not result.is_error and (repo / "after-hang.txt").exists(), run.describe()

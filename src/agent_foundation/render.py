@@ -22,8 +22,10 @@ FOUNDATION_DIR = ".claude/foundation"
 DEFAULT_AUDIT_LOG = ".claude/audit/audit.jsonl"
 AGENTS_BEGIN = "<!-- agent-foundation:begin (managed by the platform team; replaced on every update, edit outside this section) -->"
 AGENTS_END = "<!-- agent-foundation:end -->"
-# The client runs hooks fail-open: a hook that cannot start or crashes lets the call through. The shell
-# wrapper turns every failure of the guard (no python3, missing file, crash, kill) into exit 2, which blocks.
+# By default the client runs hooks fail-open: a hook that cannot start, crashes or times out lets the call
+# through. Two locks, each enough on its own: `onFailure: "block"` (the client counts a failed or timed-out hook
+# as a block; older clients ignore the key) and the shell wrapper, which turns every failure of the guard (no
+# python3, missing file, crash, kill) into exit 2, which blocks on every client version.
 GUARD_COMMAND = (
     'python3 "$CLAUDE_PROJECT_DIR/.claude/foundation/hooks/guard.py" || '
     '{ echo "agent-foundation: the guard hook failed (exit $?), so this call is blocked for safety. '
@@ -261,7 +263,7 @@ def _merge_team_settings(rendered: dict[str, Any], extra: dict[str, Any]) -> dic
 
 
 def hooks_config() -> dict[str, Any]:
-    guard = {"type": "command", "command": GUARD_COMMAND, "timeout": GUARD_TIMEOUT_SECONDS}
+    guard = {"type": "command", "command": GUARD_COMMAND, "timeout": GUARD_TIMEOUT_SECONDS, "onFailure": "block"}
     hooks: dict[str, Any] = {"PreToolUse": [{"matcher": "*", "hooks": [guard]}]}
     for event in AUDIT_EVENTS:
         entry: dict[str, Any] = {"hooks": [{"type": "command", "command": AUDIT_COMMAND, "timeout": 10}]}

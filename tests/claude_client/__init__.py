@@ -3,6 +3,7 @@
 from .mock_messages_api import MockMessagesAPI, RecordedRequest, ToolCall, ToolResult
 from .runner import (
     CLIENT_NOT_FOUND_MESSAGE,
+    HOOK_ERROR_PREFIX,
     ClaudeNotFoundError,
     ClaudeRun,
     ClaudeRunTimeout,
@@ -15,6 +16,7 @@ from .runner import (
 
 __all__ = [
     "CLIENT_NOT_FOUND_MESSAGE",
+    "HOOK_ERROR_PREFIX",
     "ClaudeNotFoundError",
     "ClaudeRun",
     "ClaudeRunTimeout",

@@ -26,6 +26,7 @@ __all__ = [
     "CLIENT_NOT_FOUND_MESSAGE",
     "DEFAULT_MODEL",
     "DEFAULT_PROMPT",
+    "HOOK_ERROR_PREFIX",
     "find_claude",
     "init_scratch_repo",
     "isolated_env",
@@ -41,6 +42,8 @@ CLIENT_NOT_FOUND_MESSAGE = (
 DEFAULT_MODEL = "claude-test"
 DEFAULT_PROMPT = "Follow the scripted tool calls."
 DEFAULT_TIMEOUT = 120.0
+# How the pinned client (package.json) hands a PreToolUse hook's deny reason to the model: prefixed, then verbatim.
+HOOK_ERROR_PREFIX = "PreToolUse:Bash hook error: "
 # Used when no mock is given (e.g. `claude mcp list`): a closed loopback port, so a
 # stray API call fails at once instead of leaving the machine.
 UNUSED_BASE_URL = "http://127.0.0.1:9"

@@ -153,15 +153,18 @@ def _check_hooks(settings: dict, floor_hooks: dict) -> list[Finding]:
                     hook for matcher, hook in present
                     if (matcher == wanted_matcher or (wanted_matcher in every and matcher in every))
                     and (hook.get("timeout") or 60) >= (wanted.get("timeout") or 60)
+                    and hook.get("onFailure", "continue") == wanted.get("onFailure", "continue")
                 ]
                 if not good:
                     matcher, hook = present[0]
                     findings.append(Finding(
                         "hook-changed", "error", SETTINGS,
                         f"{name} in hooks.{event} was changed: matcher {matcher!r} (expected {wanted_matcher!r}), "
-                        f"timeout {hook.get('timeout')!r} (expected at least {wanted.get('timeout')!r}). A narrower matcher "
-                        "skips tools; a shorter timeout lets the client kill the hook, and a killed hook lets the call through.",
-                        "Restore the foundation's matcher and timeout. " + RESTORE.format(file=SETTINGS),
+                        f"timeout {hook.get('timeout')!r} (expected at least {wanted.get('timeout')!r}), onFailure "
+                        f"{hook.get('onFailure')!r} (expected {wanted.get('onFailure')!r}). A narrower matcher skips tools; "
+                        "a shorter timeout lets the client kill the hook, and without onFailure \"block\" a killed or "
+                        "failed hook lets the call through.",
+                        "Restore the foundation's matcher, timeout and onFailure. " + RESTORE.format(file=SETTINGS),
                     ))
     return findings
 
