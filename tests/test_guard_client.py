@@ -97,7 +97,7 @@ def test_a_broken_guard_still_blocks(team, run_claude, tmp_path, fast_python, br
     else:
         bin_dir = tmp_path / "bin"  # everything the session needs on PATH, except python3
         bin_dir.mkdir()
-        for tool in ("bash", "sh", "touch", "git", "env", "cat", "ls", "mkdir", "rm", "dirname", "uname"):
+        for tool in ("bash", "sh", "touch", "git", "env", "cat", "ls", "mkdir", "rm", "dirname", "uname", "bwrap", "socat"):
             found = shutil.which(tool)
             if found:
                 (bin_dir / tool).symlink_to(found)

@@ -55,6 +55,7 @@ def test_floor_comes_from_the_same_functions_as_team_settings(managed_file: Path
     expected = [{"serverCommand": [c["command"], *c["args"]]} if "command" in c else {"serverUrl": c["url"]} for c in mcp.values()]
     assert data["allowedMcpServers"] == expected
     assert data["allowManagedMcpServersOnly"] is True
+    assert data["sandbox"] == render.sandbox_floor(FOUNDATION)
 
 
 def test_options(tmp_path: Path) -> None:

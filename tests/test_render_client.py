@@ -26,11 +26,12 @@ def team_repo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def fake_tools(tmp_path: Path) -> dict[str, str]:
-    """A `pytest` on PATH that only leaves a marker, so the allowed stack command is observable."""
+def fake_tools(tmp_path: Path, team_repo: Path) -> dict[str, str]:
+    """A `pytest` on PATH that only leaves a marker, so the allowed stack command is observable. The marker is
+    inside the repository: the command runs in the OS sandbox, which refuses writes anywhere else."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    marker = tmp_path / "pytest-ran"
+    marker = team_repo / "pytest-ran"
     script = bin_dir / "pytest"
     script.write_text(f"#!/bin/sh\ntouch '{marker}'\necho '3 passed'\n")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)

@@ -215,6 +215,8 @@ def test_hand_edits_of_foundation_json_stay_valid_and_are_carried(team):
     settings["permissions"]["allow"].append("Bash(make lint:*)")
     settings["permissions"]["deny"].remove("Bash(sudo:*)")
     settings["disableAutoMode"] = None
+    settings["sandbox"]["network"]["allowedDomains"].append("tickets.internal.example.com")
+    settings["sandbox"]["enabled"] = False
     (team / ".claude/settings.json").write_text(json.dumps(settings, indent=2))
     mcp = json.loads((team / ".mcp.json").read_text())
     mcp["mcpServers"]["team-tickets"] = {"command": "node", "args": ["tools/tickets-mcp.js"]}
@@ -228,11 +230,14 @@ def test_hand_edits_of_foundation_json_stay_valid_and_are_carried(team):
     assert settings["disableAutoMode"] == "disable"
     assert "restored the foundation's deny rule Bash(sudo:*)" in run.stdout
     assert "restored the foundation's setting disableAutoMode" in run.stdout
+    assert settings["sandbox"]["enabled"] is True and "restored the foundation's setting sandbox" in run.stdout
+    assert "tickets.internal.example.com" in settings["sandbox"]["network"]["allowedDomains"]
     mcp = json.loads((team / ".mcp.json").read_text())
     assert mcp["mcpServers"]["team-tickets"] == {"command": "node", "args": ["tools/tickets-mcp.js"]}
     assert "not vetted" in run.stdout
     answers = yaml.safe_load((team / ".copier-answers.yml").read_text())
     assert "Bash(make lint:*)" in answers["extra_allow"] and "team-tickets" in answers["extra_mcp_servers"]
+    assert answers["extra_network_hosts"] == ["tickets.internal.example.com"]
 
 
 def test_a_dangerous_hand_added_allow_rule_is_refused_and_restored(team):

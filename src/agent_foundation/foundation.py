@@ -27,6 +27,13 @@ SKILL_NAME_MAX = 64
 SKILL_DESCRIPTION_MAX = 1024
 # Tools whose rules take a path or a command in parentheses; anything else capitalised is a bare tool name.
 RULE = re.compile(r"^(?P<tool>[A-Z][A-Za-z]*|mcp__[A-Za-z0-9_-]+)(\((?P<arg>.+)\))?$")
+# A host the sandbox's network allowlist accepts: a name of two labels or more, optionally under a leading
+# "*." wildcard (which then needs two labels after it, so never "*" or "*.com"), or an IPv4 address.
+HOST_NAME = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
+IPV4 = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
+VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+# A command the sandbox runs outside it: a program name, optionally with its subcommand words.
+UNSANDBOXED_COMMAND = re.compile(r"^[a-z0-9][a-z0-9._+-]*( [a-z0-9][a-z0-9._+-]*)*$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +79,7 @@ class Foundation:
     stacks: dict[str, dict[str, Any]]
     skills: dict[str, Skill]
     mcp_servers: dict[str, dict[str, Any]]
+    client: dict[str, Any] = dataclasses.field(default_factory=dict)  # client.yml: minimum version, sandbox
 
     @property
     def recommended_skills(self) -> list[str]:
@@ -108,15 +116,17 @@ def load_foundation(root: Path | str) -> Foundation:
     stacks = (_read_yaml(root / "stacks.yml", problems) or {}).get("stacks") or {}
     servers = (_read_yaml(root / "mcp-servers.yml", problems) or {}).get("servers") or {}
     skills = _load_skills(root / "skills", problems)
+    client = _read_yaml(root / "client.yml", problems) or {}
 
     _check_policy(root / "policy.yml", policy or {}, problems)
     _check_profiles(root / "profiles.yml", profiles, problems)
     _check_stacks(root / "stacks.yml", stacks, problems)
+    _check_client(root / "client.yml", client, problems)
     _check_servers(root / "mcp-servers.yml", servers, problems)
     _check_migrations(root / "migrations.yml", _read_yaml(root / "migrations.yml", problems) or {}, problems)
     if problems.problems:
         raise FoundationError(problems.problems)
-    return Foundation(root, org_rules or "", policy or {}, profiles, stacks, skills, servers)
+    return Foundation(root, org_rules or "", policy or {}, profiles, stacks, skills, servers, client)
 
 
 def _read_text(path: Path, problems: _Collector) -> str | None:
@@ -244,6 +254,7 @@ def _check_profiles(path: Path, profiles: Any, problems: _Collector) -> None:
         groups = profile.get("stack_commands", [])
         if not isinstance(groups, list) or any(group not in STACK_GROUPS for group in groups):
             problems.add(path, f"{where}.stack_commands", f"{groups!r} is not a list of {', '.join(STACK_GROUPS)}", "list the stack command groups this profile allows")
+        _check_hosts(path, f"{where}.network", profile.get("network", []), problems)
         if profile.get("default_mode", "default") not in ("default", "acceptEdits", "plan"):
             problems.add(path, f"{where}.default_mode", f"{profile.get('default_mode')!r} is not allowed", "use default, acceptEdits or plan (never bypassPermissions)")
 
@@ -263,6 +274,61 @@ def _check_stacks(path: Path, stacks: Any, problems: _Collector) -> None:
             for index, rule in enumerate(stack.get(group) or []):
                 if isinstance(rule, str) and not rule.startswith("Bash("):
                     problems.add(path, f"stacks.{name}.{group}[{index}]", f"{rule!r} is not a Bash rule", "stacks only add Bash(...) command rules")
+        _check_hosts(path, f"stacks.{name}.network", stack.get("network", []), problems)
+        caches = stack.get("caches", [])
+        if not isinstance(caches, list) or not all(isinstance(c, str) and re.fullmatch(r"~/[^*?\s]+", c) and ".." not in c for c in caches):
+            problems.add(path, f"stacks.{name}.caches", f"{caches!r} is not a list of folders under ~/", 'list the cache folders its tools write, e.g. ["~/.cache/pip"]')
+
+
+def host_pattern_problem(host: Any) -> str | None:
+    """Why a value cannot go into the sandbox's network allowlist, or None when it can."""
+    if not isinstance(host, str) or not host:
+        return "must be a non-empty string"
+    if "://" in host or "/" in host or ":" in host:
+        return "must be a host name only, without scheme, port or path"
+    if host != host.lower():
+        return "must be written in lowercase"
+    if not (HOST_NAME.match(host) or IPV4.match(host)):
+        return "is not a host name (two labels or more, e.g. artifacts.example.com; a wildcard only as a leading *. before two labels or more) or an IPv4 address"
+    return None
+
+
+def _check_hosts(path: Path, field: str, hosts: Any, problems: _Collector) -> None:
+    if not isinstance(hosts, list):
+        problems.add(path, field, "must be a list of host names", 'write it as a YAML list: ["artifacts.example.com"]')
+        return
+    for index, host in enumerate(hosts):
+        why = host_pattern_problem(host)
+        if why:
+            problems.add(path, f"{field}[{index}]", f"{host!r} {why}", 'write a host such as "artifacts.example.com" or "*.internal.example.com"')
+
+
+def _check_client(path: Path, client: dict[str, Any], problems: _Collector) -> None:
+    """client.yml: the client version the foundation needs, and the sandbox's own data."""
+    if not VERSION.match(str(client.get("minimum_version", ""))):
+        problems.add(path, "minimum_version", f"{client.get('minimum_version')!r} is not a version", 'give the oldest client release the foundation works with, e.g. "2.1.332"')
+    sandbox = client.get("sandbox")
+    if not isinstance(sandbox, dict):
+        problems.add(path, "sandbox", "is missing", "restore the sandbox section from the last release")
+        return
+    if not isinstance(sandbox.get("fail_if_unavailable"), bool):
+        problems.add(path, "sandbox.fail_if_unavailable", "must be true or false", "set it to true (fail closed) unless the docs' trade-off says otherwise")
+    if not isinstance(sandbox.get("install"), str) or not sandbox.get("install", "").strip():
+        problems.add(path, "sandbox.install", "is missing", "give the command that installs the sandbox on Linux, e.g. sudo apt-get install bubblewrap socat")
+    _check_hosts(path, "sandbox.network", sandbox.get("network", []), problems)
+    commands = sandbox.get("unsandboxed_commands", [])
+    if not isinstance(commands, list):
+        problems.add(path, "sandbox.unsandboxed_commands", "must be a list", "list entries with command, ask and reason")
+        return
+    for index, entry in enumerate(commands):
+        where = f"sandbox.unsandboxed_commands[{index}]"
+        if not isinstance(entry, dict) or not UNSANDBOXED_COMMAND.match(str(entry.get("command", ""))):
+            problems.add(path, f"{where}.command", "is not a program name (optionally with subcommand words)", 'write e.g. command: "docker" or command: "git push"')
+            continue
+        if not isinstance(entry.get("ask"), bool):
+            problems.add(path, f"{where}.ask", "must be true or false", "say whether the command must always ask (true) or follows the profile (false)")
+        if not isinstance(entry.get("reason"), str) or not entry.get("reason", "").strip():
+            problems.add(path, f"{where}.reason", "is missing", "say why the command cannot run inside the sandbox")
 
 
 MIGRATION_KINDS = {"renamed_files": ("from", "to"), "renamed_answers": ("from", "to"), "retired_skills": None}

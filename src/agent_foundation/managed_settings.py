@@ -20,6 +20,12 @@ of the machine, at the highest precedence, and a project cannot remove them. Wha
   hooks (`$CLAUDE_PROJECT_DIR/.claude/foundation/hooks/...`); managed-only hooks would switch them off, and a
   managed hook cannot point at scripts that do not exist in repositories without the foundation.
 - No hooks: see the previous point. The managed floor is what the client enforces without any script.
+- `sandbox` (`render.sandbox_floor`): the client's OS sandbox on for every session of the device, fail-closed
+  when it cannot start, no escape through `dangerouslyDisableSandbox`, the home-directory secrets hidden, and
+  the network limited to every host the foundation's data names (`strictAllowlist`: other hosts are refused,
+  never asked). While the floor sets `allowUnsandboxedCommands: false` the client ignores a project's own hosts,
+  caches and excluded commands, so the floor carries those of every stack and profile; a team's
+  `extra_network_hosts` then need the platform team to add them to `foundation/` (docs/sandbox.md).
 - `extraKnownMarketplaces` (only with `--marketplace-url`): offers the registry's plugin marketplace to
   everyone on the device.
 
@@ -70,6 +76,7 @@ def managed_settings(foundation: Foundation, *, mcp_allowlist: bool = True, mark
         "disableAutoMode": "disable",
         "allowManagedPermissionRulesOnly": False,
         "allowManagedHooksOnly": False,
+        "sandbox": render.sandbox_floor(foundation),
     }
     if mcp_allowlist:
         settings["allowedMcpServers"] = mcp_server_matchers(foundation)

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .foundation import Foundation, check_rule_syntax
+from .foundation import Foundation, check_rule_syntax, host_pattern_problem
 
 SCHEMA_VERSION = 1
 SETTINGS_SCHEMA_URL = "https://json.schemastore.org/claude-code-settings.json"
@@ -77,6 +77,7 @@ def foundation_ask_rules(foundation: Foundation) -> list[str]:
     for command in foundation.policy["commands"]:
         if command["decision"] == "ask":
             rules += command.get("settings", [])
+    rules += [f"Bash({entry['command']}:*)" for entry in _unsandboxed(foundation) if entry["ask"]]
     return _unique(rules)
 
 
@@ -105,6 +106,88 @@ def permission_rules(foundation: Foundation, answers: dict[str, Any]) -> dict[st
 
 def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+# ---------------------------------------------------------------- the client's OS sandbox
+
+
+def _unsandboxed(foundation: Foundation) -> list[dict[str, Any]]:
+    return list(foundation.client["sandbox"].get("unsandboxed_commands") or [])
+
+
+def _sandbox_path(glob: str) -> str:
+    """A policy glob as a sandbox path: a folder's `/**` dropped, so the folder itself is hidden or locked."""
+    return glob[: -len("/**")] if glob.endswith("/**") else glob
+
+
+def sandbox_deny_read(foundation: Foundation) -> list[str]:
+    """The secrets every sandboxed command is refused: the same globs as the Read deny rules."""
+    return _unique([_sandbox_path(glob) for glob in _secret_globs_for_settings(foundation)])
+
+
+def sandbox_deny_write(foundation: Foundation) -> list[str]:
+    return _unique([_sandbox_path(glob) for glob in foundation.policy["protected"]["paths"]])
+
+
+def _sandbox(foundation: Foundation, hosts: list[str], caches: list[str], deny_read: list[str]) -> dict[str, Any]:
+    filesystem: dict[str, Any] = {"denyRead": deny_read, "denyWrite": sandbox_deny_write(foundation)}
+    if caches:
+        filesystem["allowWrite"] = _unique(caches)
+    return {
+        "enabled": True,
+        "failIfUnavailable": foundation.client["sandbox"]["fail_if_unavailable"],
+        # The sandbox is a floor under the permission rules, not a grant: a sandboxed command still needs the
+        # profile's allow rule, as without the sandbox (set explicitly: older clients default otherwise).
+        "autoAllowBashIfSandboxed": False,
+        # Closes the escape through the Bash tool's dangerouslyDisableSandbox parameter.
+        "allowUnsandboxedCommands": False,
+        "excludedCommands": [f"{entry['command']}:*" for entry in _unsandboxed(foundation)],
+        "filesystem": filesystem,
+        "network": {"allowedDomains": _unique(hosts)},
+    }
+
+
+def team_sandbox(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any]:
+    """settings.json's `sandbox`: the organisation's hosts, the chosen stacks' registries and caches, the
+    profile's hosts and the team's own (`extra_network_hosts`)."""
+    stacks = [foundation.stacks[name] for name in answers.get("stacks") or []]
+    hosts = list(foundation.client["sandbox"].get("network") or [])
+    hosts += [host for stack in stacks for host in stack.get("network") or []]
+    hosts += list(foundation.profiles[answers["permission_profile"]].get("network") or [])
+    hosts += list(answers.get("extra_network_hosts") or [])
+    caches = [cache for stack in stacks for cache in stack.get("caches") or []]
+    return _sandbox(foundation, hosts, caches, sandbox_deny_read(foundation))
+
+
+def sandbox_floor(foundation: Foundation) -> dict[str, Any]:
+    """The managed (device) floor's `sandbox`. While it sets allowUnsandboxedCommands: false the client ignores
+    the network hosts, caches and excluded commands of project settings, so it carries every stack's and
+    profile's; and strictAllowlist (honoured from managed settings only) refuses other hosts instead of asking.
+    Only the home-directory secrets: relative paths would not resolve against each repository here."""
+    hosts = list(foundation.client["sandbox"].get("network") or [])
+    hosts += [host for stack in foundation.stacks.values() for host in stack.get("network") or []]
+    hosts += [host for profile in foundation.profiles.values() for host in profile.get("network") or []]
+    caches = [cache for stack in foundation.stacks.values() for cache in stack.get("caches") or []]
+    home_secrets = [path for path in sandbox_deny_read(foundation) if path.startswith("~/")]
+    floor = _sandbox(foundation, hosts, caches, home_secrets)
+    del floor["filesystem"]["denyWrite"]
+    floor["network"]["strictAllowlist"] = True
+    return floor
+
+
+def extra_network_host_errors(hosts: Any) -> list[str]:
+    """Why the team's `extra_network_hosts` answer cannot be accepted; empty when it can."""
+    if hosts in (None, "", []):
+        return []
+    example = 'e.g. ["artifacts.internal.example.com", "*.api.example.com"]'
+    if not isinstance(hosts, list):
+        return [f"extra_network_hosts must be a YAML list of host names, {example}"]
+    errors = []
+    for host in hosts:
+        why = host_pattern_problem(host)
+        if why:
+            errors.append(f"extra_network_hosts: {host!r} {why}; write the host only, {example}")
+    return errors
 
 
 # ---------------------------------------------------------------- extra rules a team asks for
@@ -287,6 +370,7 @@ def settings(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any]:
         },
         "disableAutoMode": "disable",
         "hooks": hooks_config(),
+        "sandbox": team_sandbox(foundation, answers),
         "enableAllProjectMcpServers": False,
         "enabledMcpjsonServers": list(answers.get("mcp_servers") or []) + list(answers.get("extra_mcp_servers") or {}),
         "env": {"AGENT_FOUNDATION_TEAM": answers["team_slug"]},
@@ -344,11 +428,13 @@ def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dic
         },
         "audit": {"path": answers.get("audit_log") or DEFAULT_AUDIT_LOG},
         "team_settings_keys": sorted(TEAM_SETTINGS_KEYS),
+        "client": {"minimum_version": foundation.client["minimum_version"]},
         "floor": {
             "deny": rules["deny"],
             "ask": foundation_ask_rules(foundation),
             "allow": rules["allow"],
             "hooks": hooks_config(),
+            "sandbox": team_sandbox(foundation, answers),
             "disableBypassPermissionsMode": "disable",
             "disableAutoMode": "disable",
         },
@@ -470,6 +556,7 @@ def manifest(foundation: Foundation, answers: dict[str, Any], version: str, temp
             for name in answers.get("mcp_servers") or []
         ],
         "registry_skills": sorted(foundation.skills),
+        "client_minimum_version": foundation.client["minimum_version"],
         "answers": {key: value for key, value in answers.items() if value is not None},
         "files": {path: sha256(content) for path, content in sorted(files.items())},
     }

@@ -169,6 +169,72 @@ def _check_hooks(settings: dict, floor_hooks: dict) -> list[Finding]:
     return findings
 
 
+# The sandbox keys whose floor value is the strict one, with the client's default when the key is absent.
+SANDBOX_SWITCHES = {"enabled": (True, False), "failIfUnavailable": (True, False),
+                    "allowUnsandboxedCommands": (False, True), "autoAllowBashIfSandboxed": (False, False)}
+# Lists that only loosen the sandbox when they grow (allow) or shrink (deny), and keys that loosen it when true.
+SANDBOX_ALLOW_LISTS = ("excludedCommands", "filesystem.allowWrite", "filesystem.allowRead", "network.allowedDomains",
+                       "network.allowUnixSockets", "network.allowMachLookup")
+SANDBOX_DENY_LISTS = ("filesystem.denyRead", "filesystem.denyWrite", "network.deniedDomains")
+SANDBOX_WEAKENERS = ("enableWeakerNestedSandbox", "allowNestedUserNamespaces", "enableWeakerNetworkIsolation",
+                     "allowAppleEvents", "filesystem.disabled", "network.allowAllUnixSockets", "network.allowLocalBinding")
+
+
+def _sandbox_value(sandbox: dict, dotted: str) -> Any:
+    for key in dotted.split("."):
+        sandbox = sandbox.get(key) if isinstance(sandbox, dict) else None
+    return sandbox
+
+
+def _sandbox_loosening(sandbox: Any, floor: dict, partial: bool) -> list[str]:
+    """How `sandbox` is looser than the foundation's; `partial` for settings.local.json, which only overrides."""
+    if not isinstance(sandbox, dict):
+        return [] if partial else ["sandbox is missing"]
+    found = []
+    for key, (strict, default) in SANDBOX_SWITCHES.items():
+        if floor.get(key) == strict and (key in sandbox or not partial) and sandbox.get(key, default) != strict:
+            found.append(f"sandbox.{key} is {json.dumps(sandbox.get(key, default))} (the foundation's: {json.dumps(strict)})")
+    for key in SANDBOX_ALLOW_LISTS:
+        added = [v for v in _sandbox_value(sandbox, key) or [] if v not in (_sandbox_value(floor, key) or [])]
+        if added:
+            found.append(f"sandbox.{key} adds {', '.join(map(str, added))}")
+    for key in SANDBOX_DENY_LISTS:
+        if partial:
+            continue  # the client merges lists across files: a local file cannot remove the project's denies
+        removed = [v for v in _sandbox_value(floor, key) or [] if v not in (_sandbox_value(sandbox, key) or [])]
+        if removed:
+            found.append(f"sandbox.{key} lacks {', '.join(map(str, removed))}")
+    found += [f"sandbox.{key} is true" for key in SANDBOX_WEAKENERS if _sandbox_value(sandbox, key) is True]
+    return found
+
+
+def _check_sandbox(sandbox: Any, floor: Any, file: str, partial: bool = False) -> list[Finding]:
+    if not isinstance(floor, dict):
+        return []  # rendered before the foundation had a sandbox
+    loosened = _sandbox_loosening(sandbox, floor, partial)
+    if not loosened:
+        return []
+    off = any(item.startswith(("sandbox is missing", "sandbox.enabled")) for item in loosened)
+    return [Finding(
+        "sandbox-disabled" if off else "sandbox-loosened", "error", file,
+        ("The OS sandbox is switched off" if off else "The OS sandbox was loosened") + f": {'; '.join(loosened)}. "
+        "Shell commands would then write outside the repository, read secrets or reach hosts nobody allowed.",
+        ("Remove the sandbox settings from .claude/settings.local.json. " if partial else
+         f"Restore the foundation's sandbox: {json.dumps(floor)}. ")
+        + "A team adds hosts through extra_network_hosts in .copier-answers.yml (see docs/sandbox.md). "
+        + ("" if partial else RESTORE.format(file=file)),
+    )]
+
+
+def _local_sandbox_findings(repo: Path, policy: dict) -> list[Finding]:
+    try:
+        local = _load_json(repo, LOCAL_SETTINGS)
+    except _Unreadable:
+        return []  # reported by _check_local_settings
+    sandbox = local.get("sandbox") if isinstance(local, dict) else None
+    return _check_sandbox(sandbox, (policy.get("floor") or {}).get("sandbox"), LOCAL_SETTINGS, partial=True)
+
+
 def _broad_allow_message(rule: str) -> str:
     if rule in ("Bash", "Bash(*)", "Bash(:*)", "Bash(**)"):
         return (f"allow rule {rule!r} runs every shell command without asking (curl | sh, rm -rf, pushes), leaving "
@@ -229,6 +295,7 @@ def _check_settings(repo: Path, settings: dict, policy: dict | None) -> list[Fin
                 "organisation denies); for yourself only, use .claude/settings.local.json.",
             ))
     findings += _check_hooks(settings, floor.get("hooks") or {})
+    findings += _check_sandbox(settings.get("sandbox"), floor.get("sandbox"), SETTINGS)
     vetted = ((policy.get("mcp") or {}).get("servers")) or {}
     for name in settings.get("enabledMcpjsonServers") or []:
         if name not in vetted:
@@ -411,6 +478,7 @@ def posture_findings(repo: Path | str) -> list[Finding]:
             findings += _check_settings(repo, settings, policy)
     findings += _check_local_settings(repo)
     if policy is not None:
+        findings += _local_sandbox_findings(repo, policy)
         findings += _check_mcp(repo, policy, manifest)
     if manifest is not None:
         # A file with a more precise finding is not reported a second time as "edited".

@@ -6,7 +6,7 @@ Runs `copier update --trust` (with your recorded answers unless --interactive; e
 on to Copier), and guarantees what Copier alone does not:
   - a dirty tree is refused before anything is touched;
   - hand edits of the foundation's JSON (.claude/settings.json, .mcp.json) are carried into your answers
-    (extra_allow, extra_ask, extra_deny, extra_settings, mcp_servers, extra_mcp_servers), so they survive
+    (extra_allow, extra_ask, extra_deny, extra_settings, extra_network_hosts, mcp_servers, extra_mcp_servers), so they survive
     as valid JSON and are never merged with conflict markers; removed foundation rules and hooks come back,
     each named in a warning;
   - after Copier: no conflict (Copier exits 0 on them), every JSON file parses, the posture check holds;
@@ -93,6 +93,8 @@ def carry_settings(current: dict[str, Any], rendered: dict[str, Any], answers: d
         if cur_perm.get(key) != ren_perm[key]:
             carry.warnings.append(f"restored permissions.{key} = {json.dumps(ren_perm[key])} in {SETTINGS}")
 
+    carry_sandbox_hosts(current, rendered, answers, carry)
+
     extra = dict(answers.get("extra_settings") or {})
     extra_hooks = {event: list(entries) for event, entries in (extra.get("hooks") or {}).items()}
     ren_hooks, cur_hooks = rendered.get("hooks") or {}, current.get("hooks") or {}
@@ -120,6 +122,22 @@ def carry_settings(current: dict[str, Any], rendered: dict[str, Any], answers: d
             carry.warnings.append(f"restored the foundation's setting {key} in {SETTINGS}")
     if new_extra != extra:
         carry.data["extra_settings"] = new_extra
+
+
+def _sandbox_hosts(settings: dict[str, Any]) -> list[Any]:
+    return (((settings.get("sandbox") or {}).get("network") or {}).get("allowedDomains")) or []
+
+
+def carry_sandbox_hosts(current: dict[str, Any], rendered: dict[str, Any], answers: dict[str, Any], carry: Carry) -> None:
+    """Hosts added to the sandbox by hand go to extra_network_hosts; the rest of the sandbox is re-rendered."""
+    ours = list(answers.get("extra_network_hosts") or [])
+    added = _added(_sandbox_hosts(current), _sandbox_hosts(rendered))
+    removed = _added(_sandbox_hosts(rendered), _sandbox_hosts(current))
+    kept = [host for host in ours if host not in removed] + [host for host in added if host not in ours]
+    for host in added:
+        carry.warnings.append(f"carried your sandbox host {host} from {SETTINGS} into the answer extra_network_hosts")
+    if kept != ours:
+        carry.data["extra_network_hosts"] = kept
 
 
 def carry_mcp(current: dict[str, Any], rendered: dict[str, Any], answers: dict[str, Any],
