@@ -31,7 +31,6 @@ RULE = re.compile(r"^(?P<tool>[A-Z][A-Za-z]*|mcp__[A-Za-z0-9_-]+)(\((?P<arg>.+)\
 # "*." wildcard (which then needs two labels after it, so never "*" or "*.com"), or an IPv4 address.
 HOST_NAME = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 IPV4 = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
-VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 # A command the sandbox runs outside it: a program name, optionally with its subcommand words.
 UNSANDBOXED_COMMAND = re.compile(r"^[a-z0-9][a-z0-9._+-]*( [a-z0-9][a-z0-9._+-]*)*$")
 
@@ -175,13 +174,20 @@ def check_rule_syntax(rule: Any) -> str | None:
 def _check_rules(path: Path, field: str, rules: Any, problems: _Collector) -> None:
     if rules is None:
         return
-    if not isinstance(rules, list):
-        problems.add(path, field, "must be a list of permission rules", 'write it as a YAML list: ["Bash(git status:*)"]')
+    _check_each(path, field, rules, check_rule_syntax, problems, what="permission rules", label="rule ",
+                example='["Bash(git status:*)"]', fix="write a rule the client accepts, e.g. Bash(npm test:*) or Read(./docs/**)")
+
+
+def _check_each(path: Path, field: str, items: Any, why_not: Any, problems: _Collector, *, what: str,
+                example: str, fix: str, label: str = "") -> None:
+    """A list field whose every item `why_not` accepts (it returns None, else the reason)."""
+    if not isinstance(items, list):
+        problems.add(path, field, f"must be a list of {what}", f"write it as a YAML list: {example}")
         return
-    for index, rule in enumerate(rules):
-        why = check_rule_syntax(rule)
+    for index, item in enumerate(items):
+        why = why_not(item)
         if why:
-            problems.add(path, f"{field}[{index}]", f"rule {rule!r} {why}", "write a rule the client accepts, e.g. Bash(npm test:*) or Read(./docs/**)")
+            problems.add(path, f"{field}[{index}]", f"{label}{item!r} {why}", fix)
 
 
 def _check_policy(path: Path, policy: dict[str, Any], problems: _Collector) -> None:
@@ -294,18 +300,13 @@ def host_pattern_problem(host: Any) -> str | None:
 
 
 def _check_hosts(path: Path, field: str, hosts: Any, problems: _Collector) -> None:
-    if not isinstance(hosts, list):
-        problems.add(path, field, "must be a list of host names", 'write it as a YAML list: ["artifacts.example.com"]')
-        return
-    for index, host in enumerate(hosts):
-        why = host_pattern_problem(host)
-        if why:
-            problems.add(path, f"{field}[{index}]", f"{host!r} {why}", 'write a host such as "artifacts.example.com" or "*.internal.example.com"')
+    _check_each(path, field, hosts, host_pattern_problem, problems, what="host names", example='["artifacts.example.com"]',
+                fix='write a host such as "artifacts.example.com" or "*.internal.example.com"')
 
 
 def _check_client(path: Path, client: dict[str, Any], problems: _Collector) -> None:
     """client.yml: the client version the foundation needs, and the sandbox's own data."""
-    if not VERSION.match(str(client.get("minimum_version", ""))):
+    if not SEMVER.match(str(client.get("minimum_version", ""))):
         problems.add(path, "minimum_version", f"{client.get('minimum_version')!r} is not a version", 'give the oldest client release the foundation works with, e.g. "2.1.332"')
     sandbox = client.get("sandbox")
     if not isinstance(sandbox, dict):
