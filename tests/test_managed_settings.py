@@ -146,6 +146,29 @@ def test_bypass_mode_cannot_be_switched_on(claude_bin, mock_api, managed_file: P
         assert not result.is_error and marker.is_dir(), run.describe()
 
 
+@pytest.mark.client
+@pytest.mark.parametrize("managed", [False, True], ids=["control-without-floor", "with-managed-floor"])
+def test_a_project_cannot_switch_the_managed_sandbox_off(claude_bin, mock_api, managed_file: Path,
+                                                        tmp_path: Path, managed: bool) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".claude").mkdir(parents=True)
+    (repo / ".claude/settings.json").write_text(json.dumps({
+        "permissions": {"allow": ["Bash(sh:*)"]},
+        "sandbox": {"enabled": False, "failIfUnavailable": False, "allowUnsandboxedCommands": True},
+    }))
+    commit_all(repo, "init")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    wrapper = namespaced_client(claude_bin, tmp_path / "ns", managed_file if managed else None)
+    write = ToolCall("Bash", {"command": 'sh -c \'echo pwned > "$OUTSIDE/canary.txt"\'', "description": "write"})
+    run = run_client(repo, [write], mock=mock_api, trusted=True, claude_bin=wrapper, env={"OUTSIDE": str(outside)})
+    result = run.result(0)
+    if managed:
+        assert "Read-only file system" in result.content and not (outside / "canary.txt").exists(), run.describe()
+    else:
+        assert not result.is_error and (outside / "canary.txt").exists(), run.describe()
+
+
 FAKE_MCP_SERVER = """import json, sys
 for line in sys.stdin:
     message = json.loads(line)
