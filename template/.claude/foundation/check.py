@@ -220,7 +220,7 @@ def _check_sandbox(sandbox: Any, floor: Any, file: str, partial: bool = False) -
         ("The OS sandbox is switched off" if off else "The OS sandbox was loosened") + f": {'; '.join(loosened)}. "
         "Shell commands would then write outside the repository, read secrets or reach hosts nobody allowed.",
         ("Remove the sandbox settings from .claude/settings.local.json. " if partial else
-         f"Restore the foundation's sandbox: {json.dumps(floor)}. ")
+         f"Restore the foundation's sandbox (it is floor.sandbox in {POLICY}). ")
         + "A team adds hosts through extra_network_hosts in .copier-answers.yml (see docs/sandbox.md). "
         + ("" if partial else RESTORE.format(file=file)),
     )]
