@@ -147,15 +147,20 @@ def _sandbox(foundation: Foundation, hosts: list[str], caches: list[str], deny_r
     }
 
 
+def _hosts_and_caches(foundation: Foundation, stacks: list[dict[str, Any]], profiles: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """The organisation's hosts, the stacks' registries and the profiles' hosts; the stacks' caches."""
+    hosts = list(foundation.client["sandbox"].get("network") or [])
+    hosts += [host for stack in stacks for host in stack.get("network") or []]
+    hosts += [host for profile in profiles for host in profile.get("network") or []]
+    return hosts, [cache for stack in stacks for cache in stack.get("caches") or []]
+
+
 def team_sandbox(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any]:
     """settings.json's `sandbox`: the organisation's hosts, the chosen stacks' registries and caches, the
     profile's hosts and the team's own (`extra_network_hosts`)."""
     stacks = [foundation.stacks[name] for name in answers.get("stacks") or []]
-    hosts = list(foundation.client["sandbox"].get("network") or [])
-    hosts += [host for stack in stacks for host in stack.get("network") or []]
-    hosts += list(foundation.profiles[answers["permission_profile"]].get("network") or [])
+    hosts, caches = _hosts_and_caches(foundation, stacks, [foundation.profiles[answers["permission_profile"]]])
     hosts += list(answers.get("extra_network_hosts") or [])
-    caches = [cache for stack in stacks for cache in stack.get("caches") or []]
     return _sandbox(foundation, hosts, caches, sandbox_deny_read(foundation))
 
 
@@ -164,10 +169,7 @@ def sandbox_floor(foundation: Foundation) -> dict[str, Any]:
     the network hosts, caches and excluded commands of project settings, so it carries every stack's and
     profile's; and strictAllowlist (honoured from managed settings only) refuses other hosts instead of asking.
     Only the home-directory secrets: relative paths would not resolve against each repository here."""
-    hosts = list(foundation.client["sandbox"].get("network") or [])
-    hosts += [host for stack in foundation.stacks.values() for host in stack.get("network") or []]
-    hosts += [host for profile in foundation.profiles.values() for host in profile.get("network") or []]
-    caches = [cache for stack in foundation.stacks.values() for cache in stack.get("caches") or []]
+    hosts, caches = _hosts_and_caches(foundation, list(foundation.stacks.values()), list(foundation.profiles.values()))
     home_secrets = [path for path in sandbox_deny_read(foundation) if path.startswith("~/")]
     floor = _sandbox(foundation, hosts, caches, home_secrets)
     del floor["filesystem"]["denyWrite"]
