@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -183,3 +184,26 @@ def test_without_bubblewrap_the_client_refuses_to_start(team, home, tmp_path, ru
     assert "sandbox required but unavailable" in run.stderr and "bubblewrap" in run.stderr, run.describe()
     assert not (team / "ran-unsandboxed.txt").exists()
     assert run.tool_results == []
+
+
+def test_listed_commands_run_outside_the_sandbox_and_still_pass_the_guard(team, home, tmp_path, run_claude):
+    remote = tmp_path / "remote.git"  # outside the repository: only an unsandboxed push can write it
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True, timeout=30)
+    subprocess.run(["git", "-C", str(team), "remote", "add", "origin", str(remote)], check=True, timeout=30)
+    script = [
+        bash("git push -q origin main"),  # listed (needs the user's credentials): runs outside, allowed by the profile
+        bash("git push --force origin main"),  # listed too, but the guard and the deny rules still refuse it
+        bash("docker version"),  # listed with ask: true, so it asks even though the docker stack allows docker commands
+    ]
+
+    run = run_claude(team, script, trusted=True, home=home)
+
+    push, force, docker = (run.result(i) for i in range(len(script)))
+    assert not push.is_error, run.describe()
+    assert subprocess.run(["git", "-C", str(remote), "rev-parse", "main"], capture_output=True, timeout=30).returncode == 0
+    assert force.is_error and run.was_denied(force) and "git-force-push" in force.content, run.describe()
+    assert docker.is_error and run.was_denied(docker), run.describe()
+    log = team / ".claude" / "audit" / "audit.jsonl"
+    decisions = [(r["input"]["command"], r["decision"]) for r in map(json.loads, log.read_text().splitlines())
+                 if r["event"] == "PreToolUse"]
+    assert [command for command, _ in decisions] == [call.input["command"] for call in script]  # the guard saw each
