@@ -28,13 +28,14 @@ def template_root(tmp: Path, tags: list[str] = RELEASES) -> Path:
 
 
 def copy_repo(base: Path, dst: Path, team: str, version: str = "v0.3.0") -> Path:
-    """A copy of a rendered repository as another team on another version (no .git)."""
+    """A copy of a rendered repository as another team on another version (no .git), recorded as a real render
+    records it: the tag in the answers' _commit, the version without its `v` in the manifest."""
     shutil.copytree(base, dst, ignore=shutil.ignore_patterns(".git"))
     answers = (dst / ".copier-answers.yml").read_text(encoding="utf-8")
     answers = re.sub(r"(?m)^_commit: .*$", f"_commit: {version}", answers)
     answers = re.sub(r"(?m)^team_slug: .*$", f"team_slug: {team}", answers)
     (dst / ".copier-answers.yml").write_text(answers, encoding="utf-8")
-    edit_json(dst / ".claude/foundation/manifest.json", lambda m: (m.update(template_version=version), m["team"].update(slug=team)))
+    edit_json(dst / ".claude/foundation/manifest.json", lambda m: (m.update(template_version=version.removeprefix("v")), m["team"].update(slug=team)))
     return dst
 
 

@@ -162,19 +162,19 @@ def test_posture_findings_come_from_the_team_side_check(fleet: dict) -> None:
 
 def test_versions_and_how_far_behind(fleet: dict) -> None:
     data, rows = fleet["report"], fleet["rows"]
-    assert data["latest_release"] == "v0.3.0" and data["releases"] == ["v0.1.0", "v0.2.0", "v0.3.0"]
-    assert rows["old"]["version"] == "v0.1.0" and rows["old"]["releases_behind"] == 2 and not rows["old"]["on_latest"]
+    assert data["latest_release"] == "0.3.0" and data["releases"] == ["0.1.0", "0.2.0", "0.3.0"]
+    assert rows["old"]["version"] == "0.1.0" and rows["old"]["releases_behind"] == 2 and not rows["old"]["on_latest"]
     assert rows["clean"]["releases_behind"] == 0 and rows["clean"]["on_latest"]
     adoption = data["org"]["version_adoption"]
     # the corrupt repository still tells its version through its answers, so it counts
-    assert {v["version"]: v["repos"] for v in adoption["versions"]} == {"v0.3.0": len(PLANTED), "v0.1.0": 1}
+    assert {v["version"]: v["repos"] for v in adoption["versions"]} == {"0.3.0": len(PLANTED), "0.1.0": 1}
     assert adoption["on_latest"] == len(PLANTED)
     assert any("2 release(s) behind" == r["why"] for r in rows["old"]["risk"]["reasons"])
 
 
 def test_latest_override(fleet: dict) -> None:
     data = build_report(fleet["root"], [str(fleet["repos"] / "old")], latest="v0.2.0", jobs=1)
-    assert data["latest_release"] == "v0.2.0" and data["repos"][0]["releases_behind"] == 1
+    assert data["latest_release"] == "0.2.0" and data["repos"][0]["releases_behind"] == 1
     with pytest.raises(ValueError, match="not a release version"):
         build_report(fleet["root"], [str(fleet["repos"] / "old")], latest="latest", jobs=1)
 

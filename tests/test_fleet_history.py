@@ -45,7 +45,7 @@ def test_trends_appear_after_two_recorded_runs(setup: dict, tmp_path: Path, rend
     runs = second["trends"]["runs"]
     assert [r["recorded_at"] for r in runs] == ["2026-01-05T09:00:00+00:00", "2026-01-12T09:00:00+00:00"]
     assert [r["on_latest"] for r in runs] == [0.5, 1.0]
-    assert [r["versions"] for r in runs] == [{"v0.3.0": 1, "v0.2.0": 1}, {"v0.3.0": 2}]
+    assert [r["versions"] for r in runs] == [{"0.3.0": 1, "0.2.0": 1}, {"0.3.0": 2}]
     assert runs[0]["reuse_fraction"] < runs[1]["reuse_fraction"] == 1.0
     assert [r["flagged_repos"] for r in runs] == [1, 0]
     assert second["trends"]["change"]["on_latest"] == 0.5 and second["trends"]["change"]["flagged_repos"] == -1

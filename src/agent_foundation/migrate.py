@@ -35,16 +35,22 @@ def _history() -> Any:
     return module
 
 
-def _version(text: str) -> tuple[int, ...]:
-    parts = text.lstrip("v").split("+")[0].split("-")[0].split(".")
-    return tuple(int(part) if part.isdigit() else 0 for part in (parts + ["0", "0"])[:3])
+def _versions() -> Any:
+    """Version comparison shared with the fleet, rollout and update.py, loaded by path (this file runs as a script)."""
+    path = TEMPLATE_ROOT / "src/agent_foundation/versions.py"
+    spec = importlib.util.spec_from_file_location("foundation_versions_for_migrations", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # NamedTuple needs its module registered while it executes
+    spec.loader.exec_module(module)
+    return module
 
 
 def due_migrations(version_from: str, version_to: str, root: Path = TEMPLATE_ROOT) -> list[dict[str, Any]]:
     """The entries of foundation/migrations.yml after version_from, up to and including version_to."""
     data = yaml.safe_load((root / "foundation/migrations.yml").read_text(encoding="utf-8")) or {}
-    low, high = _version(str(version_from)), _version(str(version_to))
-    return [m for m in data.get("migrations") or [] if low < _version(str(m["version"])) <= high]
+    versions = _versions()
+    return [m for m in data.get("migrations") or []
+            if versions.compare(version_from, m["version"]) < 0 <= versions.compare(version_to, m["version"])]
 
 
 def warn(message: str) -> None:

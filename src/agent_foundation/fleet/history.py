@@ -15,6 +15,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from .. import versions
+
 SCHEMA_VERSION = 1
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -107,7 +109,12 @@ def trends(path: Path, limit: int = 50) -> dict[str, Any]:
         runs = []
         for row in reversed(rows):
             run = dict(zip(("id", *_RUN_FIELDS), row))
-            run["versions"] = {v: n for v, n in db.execute("SELECT version, repos FROM run_versions WHERE run_id = ?", (run["id"],))}
+            # canonical names, so a history recorded when `v0.2.0` and `0.2.0` were two rows reads as one release
+            run["versions"] = {}
+            for version, repos in db.execute("SELECT version, repos FROM run_versions WHERE run_id = ?", (run["id"],)):
+                name = versions.release_of(version) if version != "(unknown)" else versions.UNRELEASED
+                run["versions"][name] = run["versions"].get(name, 0) + repos
+            run["latest"] = versions.canonical(run["latest"]) if run["latest"] else None
             runs.append(run)
     finally:
         db.close()

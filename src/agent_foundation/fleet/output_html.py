@@ -152,9 +152,9 @@ def render(data: dict[str, Any], *, max_rows: int = 300) -> str:
                      for v in adoption["versions"][:15]]
     adoption_chart = hbar_chart(version_items, empty="no repository could be read")
     if len(runs) >= 2:
-        from . import versions as versions_module
+        from .. import versions as versions_module
 
-        known = sorted({v for r in runs for v in r["versions"]}, key=versions_module.sort_key, reverse=True)
+        known = sorted({v for r in runs for v in r["versions"]}, key=versions_module.key, reverse=True)
         palette = {v: VERSION_PALETTE[min(i, len(VERSION_PALETTE) - 1)] for i, v in enumerate(known)}
         over_time = []
         for run in runs[-12:]:

@@ -9,7 +9,8 @@ import datetime
 from collections import Counter, defaultdict
 from typing import Any
 
-from . import similarity, versions
+from .. import versions
+from . import similarity
 from .scan import FLAGS
 
 REPORT_SCHEMA = "agent-foundation.fleet-report"
@@ -70,8 +71,9 @@ def build(rows: list[dict[str, Any]], *, latest: str | None, releases: list[str]
           posture_source: str = "", template_root: str = "", generated_at: str | None = None) -> dict[str, Any]:
     docs: list[similarity.Doc] = []
     for row in rows:
-        row["releases_behind"] = versions.releases_behind(row["version"], releases)
-        row["on_latest"] = bool(latest and row["version"] == latest)
+        row["release"] = versions.canonical(row["version"]) if row["version"] else None
+        row["releases_behind"] = versions.releases_behind(row["version"], releases) if row["version"] else None
+        row["on_latest"] = bool(latest and row["version"] and versions.same_release(row["version"], latest))
         for skill in row["skills"]["local"]:
             text = skill.pop("_text", "")
             if text and row["team"]:
@@ -101,10 +103,10 @@ def org_figures(rows: list[dict[str, Any]], latest: str | None, groups: dict[str
     scanned = [r for r in rows if r["risk"] is not None]
     teams = {r["team"] for r in rows if r["team"]}
 
-    adoption = Counter(r["version"] or "(unknown)" for r in scanned)
+    adoption = Counter(versions.release_of(r["version"]) for r in scanned)
     version_rows = [
         {"version": v, "repos": n, "fraction": round(n / len(scanned), 4) if scanned else 0.0, "is_latest": v == latest}
-        for v, n in sorted(adoption.items(), key=lambda item: versions.sort_key(item[0]), reverse=True)
+        for v, n in sorted(adoption.items(), key=lambda item: versions.key(item[0]), reverse=True)
     ]
     on_latest = sum(1 for r in scanned if r["on_latest"])
 

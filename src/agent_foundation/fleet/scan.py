@@ -18,7 +18,7 @@ import yaml
 
 from .. import render
 from ..foundation import Foundation
-from . import versions
+from .. import versions
 from .posture import as_dict
 
 try:  # libyaml when present: the answers file is the only YAML the fleet reads, once per repository
@@ -400,8 +400,8 @@ def _scan_skills(ctx: Context, repo: str, row: dict[str, Any], manifest: dict[st
                 version = registry_version if not modified else None
             stale = False
             if registry_version is not None:
-                mine, theirs = versions.parse(version), versions.parse(registry_version)
-                stale = bool(mine and theirs and mine < theirs) or (not modified and digest != registry_sha)
+                behind = versions.parse(version) is not None and versions.compare(version, registry_version) < 0
+                stale = behind or (not modified and digest != registry_sha)
             status = "modified" if modified else "stale" if stale else "current"
             if registry_version is None:
                 status = "withdrawn"  # rendered from the registry, no longer in it

@@ -26,7 +26,8 @@ from typing import Any, Callable
 
 import yaml
 
-from ..fleet import sources, versions
+from .. import versions
+from ..fleet import sources
 from ..render import sha256
 
 SCHEMA = "agent-foundation.rollout-report"
@@ -38,7 +39,7 @@ UPDATE_PY = ".claude/foundation/update.py"
 COPIER_CACHE_ENV = "COPIER_CACHE_DIR"  # where Copier keeps its mirrors of remote templates
 # Agent-time code the update runs (update.py imports history.py, and runs the posture check in-process): it runs
 # here with the credentials that push to every team, so it must be the foundation's own, byte for byte.
-AGENT_CODE = (UPDATE_PY, ".claude/foundation/history.py", ".claude/foundation/check.py")
+AGENT_CODE = (UPDATE_PY, ".claude/foundation/history.py", ".claude/foundation/versions.py", ".claude/foundation/check.py")
 GIT_TIMEOUT_SECONDS = 300
 IDENTITY = ("-c", "user.name=agent-foundation rollout", "-c", "user.email=agent-foundation@localhost")
 _SRC_PATH_LINE = re.compile(r"(?m)^_src_path:.*$")
@@ -233,12 +234,9 @@ def _reachable(src: str) -> bool:
 
 
 def _at_or_after(current: str | None, target: str) -> bool:
-    mine, theirs = versions.parse(current), versions.parse(target)
-    if mine is None:
-        return False
-    if mine == theirs and re.search(r"-\d+-g[0-9a-f]+$", str(current)):
-        return True  # v0.2.0-3-gabc: past the release
-    return mine >= theirs
+    """Whether the repository already has release `target` (any spelling; a render past it counts; an
+    unreleased render, from a commit no tag reaches, is behind every release)."""
+    return versions.at_least(current, target)
 
 
 def _roll(opts: Options, row: dict[str, Any], copier_cache: Path) -> None:
@@ -247,8 +245,6 @@ def _roll(opts: Options, row: dict[str, Any], copier_cache: Path) -> None:
     row["base"] = base.removeprefix("origin/")
     state = read_state(clone, base)
     row["team"], row["from_version"] = state["team"], state["version"]
-    if state["version"] and versions.parse(state["version"]) is None:
-        raise RepoFailed(f"cannot tell which release {state['version']!r} is (in {MANIFEST} / {ANSWERS} _commit)")
     if _at_or_after(state["version"], opts.version):
         row["status"], row["to_version"] = "current", state["version"]
         return
@@ -368,7 +364,7 @@ def _blob(repo: Path, rev: str, path: str) -> str | None:
 def verify_agent_code(opts: Options, clone: Path, base_sha: str, state: dict[str, Any], row: dict[str, Any]) -> None:
     """Refuse to run a team's edited update.py, history.py or check.py with the platform's credentials."""
     version = state["version"] or ""
-    tag = version if version.startswith("v") else f"v{version}"
+    tag = versions.tag(version) if versions.is_release(version) else version or versions.UNRELEASED
     reference = opts.reference
     usable = (reference is not None and versions.is_release(version)
               and git(reference, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}", check=False).returncode == 0)
@@ -528,8 +524,7 @@ def rollout(opts: Options, source_args: list[str], *, jobs: int = 2,
     """The rollout report (docs/rollout-schema.json). Rows are in the order of the sources."""
     if not versions.is_release(opts.version):
         raise ValueError(f"VERSION {opts.version!r} is not a release; write it like v0.2.0")
-    if not opts.version.startswith("v"):
-        opts.version = "v" + opts.version  # tags are v-prefixed; branch and --vcs-ref use the tag
+    opts.version = versions.tag(opts.version)  # tags are v-prefixed; branch and --vcs-ref use the tag
     opts.workdir = opts.workdir.expanduser().resolve()
     refs, urls = sources.expand(source_args)
     refs += [sources.RepoRef(url, None, url) for url in urls]

@@ -30,6 +30,7 @@ from typing import Any
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import history  # noqa: E402
+import versions  # noqa: E402
 from history import git  # noqa: E402
 
 SETTINGS = ".claude/settings.json"
@@ -261,19 +262,17 @@ def _posture_findings(repo: Path) -> list[Any]:
 # ---------------------------------------------------------------- the CHANGELOG between two versions
 
 
-def _version_key(text: str) -> tuple[int, ...] | None:
-    match = re.match(r"v?(\d+)\.(\d+)\.(\d+)", text or "")
-    return tuple(int(part) for part in match.groups()) if match else None
-
-
 def changelog_between(changelog: str, old: str, new: str) -> str:
-    low, high = _version_key(old), _version_key(new)
+    """The CHANGELOG sections after release `old`, up to and including `new` (any spelling of either: v0.2.0,
+    0.2.0, 0.2.0+local; an unknown or unreleased `old` is behind every release)."""
     sections = re.split(r"(?m)^(?=## \[)", changelog)
     kept = []
     for section in sections:
         heading = re.match(r"## \[([^\]]+)\]", section)
-        key = _version_key(heading.group(1)) if heading else None
-        if key and (low is None or key > low) and (high is None or key <= high):
+        if not heading or versions.parse(heading.group(1)) is None:
+            continue  # [Unreleased] and anything that names no release
+        release = heading.group(1)
+        if (not old or versions.compare(release, old) > 0) and (not new or versions.parse(new) is None or versions.compare(release, new) <= 0):
             kept.append(section.rstrip())
     return "\n\n".join(kept)
 
