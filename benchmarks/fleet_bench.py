@@ -1,13 +1,15 @@
-"""Time `agent-foundation fleet` on a synthetic fleet of 100, 1,000 and 5,000 team repositories.
+"""Time `agent-foundation fleet` on a synthetic fleet of 1,000 to 10,000 team repositories (local folders).
 
-    .venv/bin/python benchmarks/fleet_bench.py [--sizes 100,1000,5000] [--jobs N] [--keep DIR]
+    .venv/bin/python benchmarks/fleet_bench.py [--sizes 1000,10000] [--jobs 2] [--keep DIR]
 
 The fleet is rendered once with Copier, then varied by copying and editing files the way real fleets drift:
 old versions, edited settings (Bash(*), bypass mode, removed or edited hooks, a merge conflict), unvetted MCP
 servers, modified and stale registry skills, team-local skills (some copied across teams with small edits,
 the rest unrelated), a few folders that are not foundation repositories or have a corrupt manifest, and audit
-logs. It prints seconds per 1,000 repositories and how the time grows from size to size (1.0 = linear), for
-the whole report: scanning, posture check, risk, similarity grouping and the org figures.
+logs. Each run is a fresh process (`--measure`), so its figures are its own: wall time, CPU time (its own and
+its scanning processes'), peak memory (the larger of the main process and any one worker), and the per-repository
+cost from size to size (1.00 = linear). After the full run of each size, an incremental run (--incremental) with
+nothing changed shows what a daily re-run costs.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import random
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -157,21 +160,49 @@ def generate(dst: Path, count: int, base: dict[str, bytes], seed: int = 7) -> di
     return planted
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100,1000,5000")
-    parser.add_argument("--jobs", type=int, default=None, help="scanning processes (default: CPU count)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs per size; the best is reported")
-    parser.add_argument("--keep", type=Path, help="write the fleets here and keep them")
-    args = parser.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",")]
+def measure(fleet: Path, jobs: int, cache: Path, incremental: Path | None) -> dict:
+    """One report over `fleet` in this process: its wall and CPU time and peak memory, with its workers'."""
+    import resource
 
     from agent_foundation.fleet.command import build_report
+
+    started, started_cpu = time.perf_counter(), time.process_time()
+    report = build_report(ROOT, [str(fleet)], latest="v1.4.0", jobs=jobs, cache=cache, incremental=incremental)
+    wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    org = report["org"]
+    return {"wall": wall, "cpu": cpu + children.ru_utime + children.ru_stime, "peak_mb": max(own.ru_maxrss, children.ru_maxrss) / 1024,
+            "repos": org["repos"], "errors": org["errors"], "flagged": org["flagged_repos"], "high_blast": org["high_blast_repos"],
+            "candidates": len(org["promotion_candidates"]), "registry_share": org["skill_adoption"]["registry_share"],
+            "scan": report["scan"]}
+
+
+def _measure_in_child(fleet: Path, jobs: int, cache: Path, incremental: Path | None) -> dict:
+    command = [sys.executable, __file__, "--measure", str(fleet), "--jobs", str(jobs), "--cache", str(cache)]
+    if incremental:
+        command += ["--incremental", str(incremental)]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--jobs", type=int, default=2, help="scanning processes (default 2: the CI machine's cores)")
+    parser.add_argument("--keep", type=Path, help="write the fleets here and keep them")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--incremental", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.jobs, args.cache, args.incremental)))
+        return 0
+    sizes = [int(s) for s in args.sizes.split(",")]
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="fleet-bench-"))
     try:
         base = render_base(work / "_base")
-        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, jobs={args.jobs or os.cpu_count()}; "
+        print(f"python {sys.version.split()[0]} ({sys.executable}), {os.cpu_count()} CPUs, jobs={args.jobs}; "
               f"base repository rendered with Copier ({len(base)} files)")
         results = []
         for size in sizes:
@@ -181,21 +212,22 @@ def main(argv: list[str] | None = None) -> int:
                 planted = generate(fleet, size, base)
                 print(f"  generated {size} repos in {time.perf_counter() - started:.1f} s: "
                       + ", ".join(f"{k} {v}" for k, v in sorted(planted.items())))
-            timings, cpu = [], []
-            for _ in range(args.repeat):
-                started, started_cpu = time.perf_counter(), time.process_time()
-                report = build_report(ROOT, [str(fleet)], latest="v1.4.0", jobs=args.jobs, cache=work / "_cache")
-                timings.append(time.perf_counter() - started)
-                cpu.append(time.process_time() - started_cpu)
-            best = min(timings)
-            org = report["org"]
-            results.append((size, best))
-            print(f"{size:>6} repos: {best:6.3f} s (best of {args.repeat}), {best / size * 1000:6.3f} s per 1,000 repos; "
-                  f"{org['errors']} errors, {org['flagged_repos']} flagged, {len(org['promotion_candidates'])} promotion candidates, "
-                  f"reuse {org['reuse']['fraction']}; CPU of this process {min(cpu):.3f} s; load average {os.getloadavg()[0]:.1f}")
-        for (small, t_small), (big, t_big) in zip(results, results[1:]):
-            print(f"growth {small} -> {big}: size x{big / small:.0f}, time x{t_big / t_small:.2f} "
-                  f"(per-repo cost ratio {(t_big / big) / (t_small / small):.2f}; 1.00 = linear)")
+            state = work / f"state-{size}.json"
+            state.unlink(missing_ok=True)
+            full = _measure_in_child(fleet, args.jobs, work / "_cache", state)
+            again = _measure_in_child(fleet, args.jobs, work / "_cache", state)
+            results.append((size, full))
+            print(f"{size:>6} repos: wall {full['wall']:7.2f} s, CPU {full['cpu']:7.2f} s ({full['cpu'] / size * 1000:.2f} ms per repo), "
+                  f"peak memory {full['peak_mb']:.0f} MB; {full['errors']} unreadable, {full['flagged']} flagged, "
+                  f"{full['high_blast']} high blast, {full['candidates']} promotion candidates, teams on registry skills "
+                  f"{full['registry_share']}; load average {os.getloadavg()[0]:.1f}")
+            print(f"{size:>6} repos, incremental re-run with nothing changed: wall {again['wall']:7.2f} s, CPU {again['cpu']:7.2f} s, "
+                  f"peak memory {again['peak_mb']:.0f} MB; {again['scan']['reused']} rows reused, {again['scan']['scanned']} rescanned "
+                  f"({again['wall'] / full['wall']:.2f}x the full run's wall time)")
+        for (small, a), (big, b) in zip(results, results[1:]):
+            print(f"growth {small} -> {big}: size x{big / small:.0f}, wall x{b['wall'] / a['wall']:.2f}, CPU x{b['cpu'] / a['cpu']:.2f}; "
+                  f"per-repository cost ratio: wall {(b['wall'] / big) / (a['wall'] / small):.2f}, CPU {(b['cpu'] / big) / (a['cpu'] / small):.2f} "
+                  f"(1.00 = linear), peak memory x{b['peak_mb'] / a['peak_mb']:.2f}")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

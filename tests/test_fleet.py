@@ -61,6 +61,7 @@ PLANTED = {
     "guard-edited": {"hooks-edited"},
     "mcp-write": {"mcp-write-unapproved"},
     "unparsable": {"settings-unparsable"},
+    "deny-removed": {"deny-rules-removed"},
     "unvetted": set(),
     "old": set(),
     "skills": set(),
@@ -86,6 +87,7 @@ def fleet(rendered_team: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     guard = made["guard-edited"] / ".claude/foundation/hooks/guard.py"
     guard.write_text(guard.read_text(encoding="utf-8") + "\n# allow everything on Fridays\n", encoding="utf-8")
     settings_edit(made["mcp-write"], lambda s: s["permissions"]["allow"].append("mcp__memory__create_entities"))
+    settings_edit(made["deny-removed"], lambda s: s["permissions"].update(deny=[]))
     settings = made["unparsable"] / ".claude/settings.json"
     settings.write_text("<<<<<<< HEAD\n" + settings.read_text(encoding="utf-8") + "=======\n{}\n>>>>>>> theirs\n", encoding="utf-8")
     edit_json(made["unvetted"] / ".mcp.json", lambda m: m["mcpServers"].update(
@@ -140,7 +142,7 @@ def test_clean_repository_has_no_findings_and_no_risk(fleet: dict) -> None:
     clean = fleet["rows"]["clean"]
     assert clean["error"] is None and clean["posture_error"] is None
     assert clean["findings"] == []
-    assert clean["risk"] == {"score": 0, "level": "low", "reasons": []}
+    assert clean["risk"] == {"score": 0, "level": "low", "high_blast": 0, "reasons": []}
     assert fleet["report"]["posture_check"] == "template/.claude/foundation/check.py"
 
 
@@ -207,15 +209,25 @@ def test_mcp_servers_vetted_and_unvetted(fleet: dict) -> None:
             assert all(s["vetted"] for s in row["mcp_servers"]), name
 
 
-def test_risk_ranks_the_broken_settings_first(fleet: dict) -> None:
+def test_risk_ranks_high_blast_radius_first_and_says_why(fleet: dict) -> None:
     data = fleet["report"]
     order = [Path(r["source"]).name for r in data["repos"]]
-    assert order[0] == "unparsable"
-    assert data["repos"][0]["risk"]["level"] == "critical"
-    scores = [r["risk"]["score"] for r in data["repos"] if r["risk"]]
+    blast = {"unparsable", "deny-removed", "hooks-removed", "bypass-default", "bypass-allowed"}
+    assert set(order[:len(blast)]) == blast, order[:8]
+    for row in data["repos"][:len(blast)]:
+        assert row["risk"]["level"] == "critical" and row["risk"]["high_blast"] >= 1
+        top = row["risk"]["reasons"][0]
+        assert top["blast"] and top["why"].startswith("high blast radius: ") and top["points"] >= 50
+    # a repository with every deny rule removed outranks one carrying every lesser problem at once
+    others = [r for r in data["repos"][len(blast):] if r["risk"]]
+    assert all(not r["risk"]["high_blast"] for r in others)
+    assert fleet["rows"]["deny-removed"]["risk"]["score"] > max(r["risk"]["score"] for r in others)
+    assert "refuses what the organisation forbids" in fleet["rows"]["deny-removed"]["risk"]["reasons"][0]["why"] or \
+        "no longer refuses" in fleet["rows"]["deny-removed"]["risk"]["reasons"][0]["why"]
+    scores = [r["risk"]["score"] for r in others]
     assert scores == sorted(scores, reverse=True)
     assert order[-1] == "not-a-repo"
-    assert data["org"]["riskiest"][0]["source"].endswith("unparsable")
+    assert data["org"]["high_blast_repos"] == len(blast)
     for name in ("broad", "bypass-default", "hooks-removed", "mcp-write", "unvetted"):
         assert fleet["rows"][name]["risk"]["score"] > 0
 
@@ -265,15 +277,18 @@ def test_json_output_validates_against_the_documented_schema(fleet: dict) -> Non
 
 def test_json_schema_is_stable() -> None:
     """Changing these is an incompatible change: bump schema_version and say so in docs/fleet.md."""
-    assert SCHEMA["$id"] == "agent-foundation.fleet-report/1"
-    assert SCHEMA["properties"]["schema_version"] == {"const": report_module.REPORT_SCHEMA_VERSION} == {"const": 1}
+    assert SCHEMA["$id"] == "agent-foundation.fleet-report/2"
+    assert SCHEMA["properties"]["schema_version"] == {"const": report_module.REPORT_SCHEMA_VERSION} == {"const": 2}
     assert SCHEMA["required"] == ["schema", "schema_version", "generated_at", "template_root", "latest_release", "releases",
-                                  "posture_check", "similarity_threshold", "flag_descriptions", "repos", "org", "audit", "trends"]
-    assert SCHEMA["$defs"]["repo"]["required"] == ["source", "url", "path", "team", "team_name", "owner", "error", "version",
-                                                   "profile", "stacks", "skills", "mcp_servers", "flags", "findings",
-                                                   "posture_error", "releases_behind", "on_latest", "risk"]
+                                  "release_dates", "posture_check", "similarity_threshold", "flag_descriptions",
+                                  "high_blast_flags", "repos", "org", "audit", "trends"]
+    assert SCHEMA["$defs"]["repo"]["required"] == ["source", "repo", "url", "path", "team", "team_name", "owner", "error", "version",
+                                                   "release", "profile", "stacks", "agents", "skills", "mcp_servers", "flags",
+                                                   "findings", "posture_error", "capabilities", "skipped_files", "dates",
+                                                   "releases_behind", "on_latest", "risk"]
     assert SCHEMA["$defs"]["flag"]["properties"]["code"]["enum"] == list(report_module.FLAGS)
     assert set(SCHEMA["$defs"]["org"]["required"]) == set(report_module.org_figures([], None, {"promotion_candidates": [], "registry_duplicates": []}))
+    assert set(SCHEMA["$defs"]["repo"]["properties"]) == set(SCHEMA["$defs"]["repo"]["required"])
     docs = (TEMPLATE_ROOT / "docs" / "fleet.md").read_text(encoding="utf-8")
     assert "fleet-schema.json" in docs and "schema_version" in docs
 

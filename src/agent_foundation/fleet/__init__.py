@@ -14,9 +14,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "MCP servers, high-blast-radius flags and a risk score per team; adoption, reuse, promotion "
                     "candidates and trends for the organisation. Reads team repositories, never writes to them.",
         epilog="SOURCE is a team repository folder, a folder of them, a file listing folders or git URLs (one per "
-               "line, # comments), or a git URL (cloned shallow and sparse into the cache). See docs/fleet.md.",
+               "line, # comments), or a git URL (cloned shallow and sparse into the cache). "
+               "`agent-foundation fleet merge PART.json... --json OUT` combines shards (--shard I/N) into the report "
+               "one run gives. See docs/fleet.md.",
     )
-    parser.add_argument("sources", nargs="+", metavar="SOURCE", help="repository folder, folder of repositories, list file or git URL")
+    parser.add_argument("sources", nargs="+", metavar="SOURCE", help="repository folder, folder of repositories, list file or git URL; or `merge PART.json...`")
     parser.add_argument("--latest", metavar="VERSION", help="the latest release (default: the highest semver tag of --root)")
     parser.add_argument("--cache", type=Path, default=None, metavar="DIR", help="where git URLs are cloned (default: ~/.cache/agent-foundation/fleet)")
     parser.add_argument("--offline", action="store_true", help="use cached clones as they are; never contact a remote")
@@ -31,6 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--markdown", nargs="?", const="-", metavar="FILE", help="write a Markdown report to FILE or stdout")
     parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML page with charts")
     parser.add_argument("--top", type=int, default=25, metavar="N", help="rows shown in the terminal table (default 25; 0 = all)")
+    parser.add_argument("--shard", metavar="I/N", help="scan only shard I of N (by a hash of each source) and write its part with --json, for `fleet merge`")
+    parser.add_argument("--incremental", type=Path, metavar="STATE", help="reuse the rows of repositories whose HEAD (or, without git, files) did not change since the run that wrote STATE")
+    parser.add_argument("--no-git-history", action="store_true", help="do not read git history for dates (adoption lag, onboarding time)")
+    parser.add_argument("--skill-template", type=Path, metavar="FILE", help="the org's SKILL.md skeleton, whose lines never make two skills alike (default: foundation/skill-template.md)")
     parser.add_argument("--fail-on-risk", type=int, default=None, metavar="SCORE", help="exit 1 when any repository's risk score is at least SCORE (for CI)")
     parser.set_defaults(func=_run)
 

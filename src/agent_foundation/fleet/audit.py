@@ -120,3 +120,20 @@ def repo_log(repo: Path) -> Path | None:
         return None  # a log outside the repository is not the fleet's to read
     path = repo / relative
     return path if path.is_file() else None
+
+
+def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several summaries' JSON (one per shard) as the one summary of all their logs."""
+    summary = AuditSummary({})
+    for part in parts:
+        summary.files += [""] * int(part["files"])
+        summary.records += int(part["records"])
+        summary.unreadable += int(part["unreadable_lines"])
+        summary.errors += list(part["errors"])
+        for counter, table, key in ((summary.by_family, "by_family", "family"), (summary.by_team, "by_team", "team"),
+                                    (summary.by_rule, "by_rule", "rule")):
+            for item in part[table]:
+                for decision in DECISIONS:
+                    if item[decision]:
+                        counter[(item[key], decision)] += int(item[decision])
+    return summary.as_json()

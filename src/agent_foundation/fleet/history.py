@@ -1,9 +1,11 @@
 """History: each `--record` run's figures in a SQLite file, and the trends across recorded runs.
 
-Scale health is a trend, not a snapshot: is reuse of registry skills rising, adoption of the latest release
-spreading, are findings falling. Tables (schema version in `meta`):
+Scale health is a trend, not a snapshot: is the share of teams using registry skills rather than only their
+own rising, adoption of the latest release spreading (and how many days it takes), onboarding getting faster,
+are findings falling. Tables (schema version in `meta`; a version 1 file gains the new columns on first use):
   runs(id, recorded_at, latest, repos, teams, errors, on_latest, reuse_fraction, teams_with_findings,
-       findings, flagged_repos, mean_risk, promotion_candidates)
+       findings, flagged_repos, mean_risk, promotion_candidates, registry_share, own_only_share,
+       high_blast_repos, latest_lag_days, onboarding_days)
   run_versions(run_id, version, repos)
   run_teams(run_id, team, version, risk, findings, flags)
 """
@@ -17,7 +19,7 @@ from typing import Any
 
 from .. import versions
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -41,7 +43,10 @@ CREATE TABLE IF NOT EXISTS run_teams (run_id INTEGER NOT NULL REFERENCES runs(id
 CREATE INDEX IF NOT EXISTS run_teams_team ON run_teams(team);
 """
 _RUN_FIELDS = ("recorded_at", "latest", "repos", "teams", "errors", "on_latest", "reuse_fraction", "teams_with_findings",
-               "findings", "flagged_repos", "mean_risk", "promotion_candidates")
+               "findings", "flagged_repos", "mean_risk", "promotion_candidates", "registry_share", "own_only_share",
+               "high_blast_repos", "latest_lag_days", "onboarding_days")
+_ADDED_IN_2 = {"registry_share": "REAL", "own_only_share": "REAL", "high_blast_repos": "INTEGER", "latest_lag_days": "REAL",
+               "onboarding_days": "REAL"}
 
 
 class HistoryError(RuntimeError):
@@ -62,6 +67,13 @@ def _connect(path: Path, create: bool) -> sqlite3.Connection:
             db.commit()
         elif int(row[0]) > SCHEMA_VERSION:
             raise HistoryError(f"{path} was written by a newer agent-foundation (history schema {row[0]}); upgrade to read it")
+        have = {column[1] for column in db.execute("PRAGMA table_info(runs)")}
+        missing = [name for name in _ADDED_IN_2 if name not in have]
+        if missing:
+            with db:
+                for name in missing:
+                    db.execute(f"ALTER TABLE runs ADD COLUMN {name} {_ADDED_IN_2[name]}")
+                db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
         return db
     except sqlite3.DatabaseError as error:
         raise HistoryError(f"{path} is not a fleet history database: {error}") from error
@@ -84,6 +96,11 @@ def record(path: Path, report: dict[str, Any], recorded_at: str | None = None) -
         "flagged_repos": org["flagged_repos"],
         "mean_risk": org["mean_risk"],
         "promotion_candidates": len(org["promotion_candidates"]),
+        "registry_share": org["skill_adoption"]["registry_share"],
+        "own_only_share": org["skill_adoption"]["own_only_share"],
+        "high_blast_repos": org["high_blast_repos"],
+        "latest_lag_days": next((lag["median_days"] for lag in org["adoption_lag"] if lag["release"] == report.get("latest_release")), None),
+        "onboarding_days": org["onboarding"]["median_days"],
     }
     db = _connect(path, create=True)
     try:
@@ -121,7 +138,8 @@ def trends(path: Path, limit: int = 50) -> dict[str, Any]:
     change = {}
     if len(runs) >= 2:
         first, last = runs[0], runs[-1]
-        for key in ("on_latest", "reuse_fraction", "teams_with_findings", "findings", "flagged_repos", "mean_risk", "repos"):
+        for key in ("on_latest", "reuse_fraction", "registry_share", "own_only_share", "teams_with_findings", "findings",
+                    "flagged_repos", "high_blast_repos", "mean_risk", "repos", "latest_lag_days", "onboarding_days"):
             if first[key] is not None and last[key] is not None:
                 change[key] = round(last[key] - first[key], 4)
     return {"database": str(path), "runs": runs, "change": change}

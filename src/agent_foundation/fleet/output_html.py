@@ -1,7 +1,9 @@
-"""`--html`: one self-contained page (inline CSS and SVG charts; no script, font or style from elsewhere).
+"""`--html`: the dashboard, one self-contained page: inline CSS, SVG charts and a small inline script that makes
+every table sortable (click a heading), searchable (the box above it) and filterable (a box per column), with
+every repository reachable page by page. Nothing is fetched: a Content-Security-Policy forbids any request.
 
 Every string that comes from a team repository (team names, skill names, server names, error messages) is
-HTML-escaped: a fleet report must not run what a team repository wrote.
+HTML-escaped, and the script only moves rows it was given: a fleet report must not run what a team wrote.
 """
 
 from __future__ import annotations
@@ -30,7 +32,91 @@ th{background:#f8fafc;position:sticky;top:0}td.num{text-align:right;font-variant
 .flag{display:inline-block;background:#fee2e2;color:#991b1b;border-radius:4px;padding:0 5px;margin:1px;font-size:12px}
 .err{color:#b91c1c}.muted{color:#64748b}svg text{font-family:inherit}
 .legend span{display:inline-block;margin-right:12px;font-size:12px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
+section[id]{scroll-margin-top:48px}
+nav{position:sticky;top:0;z-index:5;background:#1e293b;padding:8px 32px;display:flex;flex-wrap:wrap;gap:6px}
+nav a{color:#e2e8f0;text-decoration:none;font-size:13px;padding:3px 10px;border-radius:12px;background:#334155}nav a:hover{background:#475569}
+nav a.alert{background:#b91c1c}
+th[data-col]{cursor:pointer;user-select:none;white-space:nowrap}th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
+thead tr.filters th{background:#fff;position:static;padding:2px 4px}thead tr.filters input{width:100%;font-size:12px;padding:2px 4px;border:1px solid #cbd5e1;border-radius:3px}
+.tools{display:flex;gap:10px;align-items:center;margin:6px 0}.tools input{flex:1;max-width:420px;padding:5px 8px;border:1px solid #94a3b8;border-radius:4px}
+.tools button{padding:3px 10px}.tools .info{color:#475569;font-size:12px}
+.allow{color:#b91c1c;font-weight:600}.ask{color:#a16207}.deny{color:#15803d}
 """
+
+SCRIPT = """
+(function () {
+  function cellKey(cell) {
+    var raw = cell.getAttribute("data-sort");
+    if (raw === null) raw = cell.textContent.trim();
+    var number = Number(raw);
+    return raw !== "" && !isNaN(number) ? [0, number] : [1, raw.toLowerCase()];
+  }
+  function setup(table) {
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    var texts = rows.map(function (r) { return r.textContent.toLowerCase(); });
+    rows.forEach(function (r, i) { r._text = texts[i]; r._order = i; });
+    var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
+    var filterRow = table.tHead.rows[1];
+    var filters = filterRow ? Array.prototype.slice.call(filterRow.querySelectorAll("input")) : [];
+    var search = document.getElementById(table.id + "-search");
+    var info = document.getElementById(table.id + "-info");
+    var prev = document.getElementById(table.id + "-prev");
+    var next = document.getElementById(table.id + "-next");
+    var size = Number(table.getAttribute("data-page-size")) || 100;
+    var page = 0, column = -1, ascending = true, shown = rows;
+    function matches(row) {
+      var query = search ? search.value.trim().toLowerCase() : "";
+      if (query && row._text.indexOf(query) < 0) return false;
+      for (var i = 0; i < filters.length; i++) {
+        var want = filters[i].value.trim().toLowerCase();
+        if (!want) continue;
+        var col = Number(filters[i].getAttribute("data-col"));
+        var cell = row.cells[col];
+        if (!cell || cell.textContent.toLowerCase().indexOf(want) < 0) return false;
+      }
+      return true;
+    }
+    function render() {
+      shown = rows.filter(matches);
+      var pages = Math.max(1, Math.ceil(shown.length / size));
+      if (page >= pages) page = pages - 1;
+      var slice = shown.slice(page * size, (page + 1) * size);
+      while (body.firstChild) body.removeChild(body.firstChild);
+      slice.forEach(function (r) { body.appendChild(r); });
+      if (info) info.textContent = shown.length ? ("showing " + (page * size + 1) + "-" + (page * size + slice.length) + " of " +
+          shown.length + (shown.length !== rows.length ? " (filtered from " + rows.length + ")" : "")) : "no row matches";
+      if (prev) prev.disabled = page === 0;
+      if (next) next.disabled = page >= pages - 1;
+    }
+    heads.forEach(function (th, i) {
+      th.setAttribute("data-col", i);
+      th.setAttribute("title", "sort by " + th.textContent);
+      th.addEventListener("click", function () {
+        ascending = column === i ? !ascending : true;
+        column = i;
+        heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        rows.sort(function (a, b) {
+          var x = cellKey(a.cells[i] || a), y = cellKey(b.cells[i] || b);
+          var order = x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0) || a._order - b._order;
+          return ascending ? order : -order;
+        });
+        page = 0;
+        render();
+      });
+    });
+    filters.concat(search ? [search] : []).forEach(function (input) {
+      input.addEventListener("input", function () { page = 0; render(); });
+    });
+    if (prev) prev.addEventListener("click", function () { page -= 1; render(); });
+    if (next) next.addEventListener("click", function () { page += 1; render(); });
+    render();
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("table.data"), setup);
+})();
+"""
+CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 
 def _e(value: Any) -> str:
@@ -129,20 +215,96 @@ def _legend(entries: list[tuple[str, str]]) -> str:
     return '<div class="legend">' + "".join(f'<span><i style="background:{c}"></i>{_e(n)}</span>' for n, c in entries) + "</div>"
 
 
-def render(data: dict[str, Any], *, max_rows: int = 300) -> str:
+def _cell(value: Any, sort: Any = None, css: str = "") -> str:
+    sort_attr = f' data-sort="{_e(sort)}"' if sort is not None else ""
+    class_attr = f' class="{css}"' if css else ""
+    return f"<td{class_attr}{sort_attr}>{_e(value)}</td>"
+
+
+def data_table(table_id: str, headers: list[str], rows: list[str], *, page_size: int = 100, note: str = "") -> str:
+    """A table the page's script makes sortable, searchable and filterable per column, paged (every row is in
+    the page; the script shows `page_size` at a time)."""
+    filters = "".join(f'<th><input data-col="{i}" aria-label="filter {_e(h)}" placeholder="filter"></th>' for i, h in enumerate(headers))
+    tools = (f'<div class="tools"><input id="{table_id}-search" type="search" placeholder="search this table" aria-label="search">'
+             f'<button id="{table_id}-prev" type="button">previous</button><button id="{table_id}-next" type="button">next</button>'
+             f'<span class="info" id="{table_id}-info">{len(rows)} rows</span></div>')
+    if not rows:
+        return f'<p class="note">{_e(note or "none")}</p>'
+    return (tools + f'<table class="data" id="{table_id}" data-page-size="{page_size}"><thead><tr>'
+            + "".join(f"<th>{_e(h)}</th>" for h in headers) + f'</tr><tr class="filters">{filters}</tr></thead><tbody>'
+            + "".join(rows) + "</tbody></table>")
+
+
+def label(row: dict[str, Any]) -> str:
+    team = row.get("team") or row["source"]
+    name = row.get("repo") or ""
+    return team if not name or name == team else f"{team} / {name}"
+
+
+def _section_id(anchor: str, title: str, body: str, note: str = "") -> str:
+    note_html = f'<p class="note">{_e(note)}</p>' if note else ""
+    return f'<section id="{anchor}"><h2>{_e(title)}</h2>{note_html}{body}</section>'
+
+
+def _repo_rows(data: dict[str, Any]) -> list[str]:
+    out = []
+    for row in data["repos"]:
+        reg = row["skills"]["registry"]
+        if row["risk"] is None:
+            out.append("<tr>" + _cell("error", -1) + f'<td data-sort="{_e(label(row))}"><b>{_e(label(row))}</b><br><span class="muted">{_e(row["source"])}</span></td>'
+                       + _cell(row.get("release") or row["version"]) + _cell(row["profile"]) + _cell("") + _cell("", 0) + _cell("")
+                       + _cell("") + f'<td class="err">{_e(row["error"])}</td></tr>')
+            continue
+        level = row["risk"]["level"]
+        flags = "".join(f'<span class="flag" title="{_e(f["message"])}">{_e(f["code"])}</span>'
+                        for f in {f["code"]: f for f in row["flags"]}.values()) or '<span class="muted">-</span>'
+        unvetted = [s["name"] for s in row["mcp_servers"] if not s["vetted"]]
+        behind = row["releases_behind"]
+        why = "; ".join(f"{r['points']}: {r['why']}" for r in row["risk"]["reasons"])
+        out.append(
+            f'<tr><td data-sort="{row["risk"]["score"] + 1000 * row["risk"].get("high_blast", 0)}" title="{_e(why)}">'
+            f'<span class="pill" style="background:{LEVEL_COLOURS[level]}">{row["risk"]["score"]}</span> {_e(level)}</td>'
+            f'<td data-sort="{_e(label(row))}"><b>{_e(label(row))}</b><br><span class="muted">{_e(row["source"])}</span></td>'
+            f'<td>{_e(row.get("release") or row["version"])}' + (f' <span class="err">({behind} behind)</span>' if behind else "") + "</td>"
+            f'<td>{_e(row["profile"])}</td><td>{flags}</td><td class="num">{len(row["findings"])}</td>'
+            f'<td>{len(reg)} registry ({sum(s["stale"] for s in reg)} stale, {sum(s["modified"] for s in reg)} modified), {len(row["skills"]["local"])} local</td>'
+            f'<td>{len(row["mcp_servers"]) - len(unvetted)} vetted' + (f', <span class="err">unvetted: {_e(", ".join(unvetted))}</span>' if unvetted else "") + "</td>"
+            f'<td>{_e(why)}' + (f'<br><span class="err">{_e(row["error"])}</span>' if row["error"] else "") + "</td></tr>")
+    return out
+
+
+def _capability_rows(data: dict[str, Any]) -> list[str]:
+    out = []
+    for row in data["repos"]:
+        caps = row.get("capabilities")
+        if not caps:
+            continue
+        tools = ", ".join(f"{t['tool']} ({t['decision']})" for t in caps["mcp_write_tools"])
+        out.append("<tr>" + f'<td>{_e(label(row))}</td>'
+                   + "".join(f'<td class="{caps[c]}" data-sort="{ {"allow": 0, "ask": 1, "deny": 2}[caps[c]]}">{caps[c]}</td>'
+                             for c in ("push", "publish", "infrastructure"))
+                   + _cell(", ".join(caps["network_hosts"]) or "-", len(caps["network_hosts"]))
+                   + _cell(tools or "-", len(caps["mcp_write_tools"]))
+                   + (_cell("on", 1) if caps["sandbox"] else _cell("off", 0, "allow")) + _cell(", ".join(caps["agents"])) + "</tr>")
+    return out
+
+
+def render(data: dict[str, Any], *, page_size: int = 100) -> str:
     org = data["org"]
     adoption = org["version_adoption"]
     trends = data.get("trends") or {}
     runs = trends.get("runs") or []
     unvetted_repos = sum(1 for r in data["repos"] if any(not s["vetted"] for s in r["mcp_servers"]))
+    skills = org["skill_adoption"]
 
     kpis = "".join([
         _kpi(f"{org['repos']}", f"repositories · {org['teams']} teams"),
         _kpi(_pct(adoption["on_latest_fraction"]), f"on latest ({data['latest_release'] or 'unknown'})",
              "good" if (adoption["on_latest_fraction"] or 0) >= 0.8 else "bad" if adoption["on_latest_fraction"] is not None else ""),
-        _kpi(_pct(org["reuse"]["fraction"]), "reuse fraction (registry skills)"),
+        _kpi(_pct(skills["registry_share"]), "teams using registry skills"),
+        _kpi(_pct(skills["own_only_share"]), "teams with only their own skills", "bad" if skills["own_only"] else ""),
+        _kpi(str(org["high_blast_repos"]), "repos with high-blast-radius flags", "bad" if org["high_blast_repos"] else "good"),
         _kpi(str(org["teams_with_findings"]), "teams with findings", "bad" if org["teams_with_findings"] else "good"),
-        _kpi(str(org["flagged_repos"]), "repos with high-blast-radius flags", "bad" if org["flagged_repos"] else "good"),
         _kpi(str(unvetted_repos), "repos with unvetted MCP servers", "bad" if unvetted_repos else "good"),
         _kpi(str(org["errors"]), "unreadable repositories", "bad" if org["errors"] else ""),
     ])
@@ -167,11 +329,16 @@ def render(data: dict[str, Any], *, max_rows: int = 300) -> str:
 
     if len(runs) >= 2:
         labels = [str(r["recorded_at"]) for r in runs]
-        trend_html = (line_chart(labels, [("reuse fraction", TEAL, [r["reuse_fraction"] for r in runs]),
+        trend_html = (line_chart(labels, [("teams using registry skills", TEAL, [r.get("registry_share") for r in runs]),
+                                          ("teams with only their own", "#f97316", [r.get("own_only_share") for r in runs]),
                                           ("on latest release", BLUE, [r["on_latest"] for r in runs])], percent=True)
                       + line_chart(labels, [("posture findings", RED, [float(r["findings"]) for r in runs]),
                                             ("flagged repos", "#f59e0b", [float(r["flagged_repos"]) for r in runs]),
-                                            ("teams with findings", "#7c3aed", [float(r["teams_with_findings"]) for r in runs])]))
+                                            ("teams with findings", "#7c3aed", [float(r["teams_with_findings"]) for r in runs])])
+                      + (line_chart(labels, [("days to adopt the latest release (median)", BLUE, [r.get("latest_lag_days") for r in runs]),
+                                             ("days from first commit to render (median)", TEAL, [r.get("onboarding_days") for r in runs])])
+                         if any(r.get("latest_lag_days") is not None or r.get("onboarding_days") is not None for r in runs)
+                         else '<p class="note">Adoption lag and onboarding days appear once repositories with git history are scanned.</p>'))
         trend_note = f"{len(runs)} recorded runs"
     else:
         trend_html = ('<p class="note">Trends appear after two recorded runs: run the fleet report with '
@@ -186,68 +353,70 @@ def render(data: dict[str, Any], *, max_rows: int = 300) -> str:
         _legend([(s, SEVERITY_COLOURS.get(s, GREY)) for s in severities]) if severities else "")
 
     scanned = [r for r in data["repos"] if r["risk"] is not None]
-    risk_items = [(r["team"] or r["source"], [(r["risk"]["score"], LEVEL_COLOURS[r["risk"]["level"]],
-                                               f"{r['team']}: {r['risk']['score']} - " + "; ".join(x["why"] for x in r["risk"]["reasons"]))])
+    risk_items = [(label(r), [(r["risk"]["score"], LEVEL_COLOURS[r["risk"]["level"]],
+                               f"{label(r)}: {r['risk']['score']} - " + "; ".join(x["why"] for x in r["risk"]["reasons"]))])
                   for r in scanned[:15] if r["risk"]["score"] > 0]
     risk_chart = hbar_chart(risk_items, empty="no repository carries any risk") + _legend(list(LEVEL_COLOURS.items()))
-
     flag_items = [(f["code"], [(f["repos"], RED, f"{f['code']}: {f['description']}")]) for f in org["flags_by_code"]]
     flag_chart = hbar_chart(flag_items, empty="no high-blast-radius flag anywhere")
     server_items = [(s["name"], [(s["teams"], BLUE if s["vetted"] else RED,
                                   f"{s['name']}: {s['teams']} teams, {'vetted' if s['vetted'] else 'UNVETTED in ' + str(s['unvetted_repos']) + ' repos'}, risk {s['risk']}")])
                     for s in org["mcp_servers"][:15]]
     server_chart = hbar_chart(server_items, empty="no MCP server in use") + _legend([("vetted", BLUE), ("unvetted somewhere", RED)])
-
     charts = "".join([
         _section("Version adoption", adoption_chart),
-        _section("Reuse, adoption and findings over time", trend_html, trend_note),
-        _section("Riskiest teams", risk_chart),
+        _section("Scale health over time", trend_html, trend_note),
+        _section("Riskiest repositories", risk_chart),
         _section("Posture findings by team", findings_chart),
-        _section("High-blast-radius flags", flag_chart),
+        _section("Flags", flag_chart),
         _section("MCP servers by number of teams", server_chart),
     ])
 
-    rows_html = []
-    for row in data["repos"][:max_rows]:
-        if row["risk"] is None:
-            rows_html.append(f'<tr><td><span class="pill" style="background:#475569">error</span></td><td>{_e(row["team"] or row["source"])}</td>'
-                             f'<td colspan="6" class="err">{_e(row["error"])}</td></tr>')
-            continue
-        reg = row["skills"]["registry"]
-        level = row["risk"]["level"]
-        flags = "".join(f'<span class="flag" title="{_e(f["message"])}">{_e(f["code"])}</span>'
-                        for f in {f["code"]: f for f in row["flags"]}.values()) or '<span class="muted">-</span>'
-        unvetted = [s["name"] for s in row["mcp_servers"] if not s["vetted"]]
-        behind = row["releases_behind"]
-        rows_html.append(
-            f'<tr><td><span class="pill" style="background:{LEVEL_COLOURS[level]}">{row["risk"]["score"]}</span></td>'
-            f'<td><b>{_e(row["team"])}</b><br><span class="muted">{_e(row["source"])}</span></td>'
-            f'<td>{_e(row["version"])}' + (f' <span class="err">({behind} behind)</span>' if behind else "") + "</td>"
-            f'<td>{_e(row["profile"])}</td><td>{flags}</td><td class="num">{len(row["findings"])}</td>'
-            f'<td>{len(reg)} registry ({sum(s["stale"] for s in reg)} stale, {sum(s["modified"] for s in reg)} modified), {len(row["skills"]["local"])} local</td>'
-            f'<td>{len(row["mcp_servers"]) - len(unvetted)} vetted' + (f', <span class="err">unvetted: {_e(", ".join(unvetted))}</span>' if unvetted else "")
-            + (f'<br><span class="err">{_e(row["error"])}</span>' if row["error"] else "") + "</td></tr>")
-    more = f"showing {min(max_rows, len(data['repos']))} of {len(data['repos'])}, riskiest first" if len(data["repos"]) > max_rows else "riskiest first"
-    repo_table = ("<table><thead><tr><th>risk</th><th>team</th><th>version</th><th>profile</th><th>flags</th><th>findings</th>"
-                  "<th>skills</th><th>MCP servers</th></tr></thead><tbody>" + "".join(rows_html) + "</tbody></table>")
+    repo_table = data_table("repos", ["risk", "team / repository", "version", "profile", "flags", "findings", "skills", "MCP servers",
+                                      "why (risk reasons)"], _repo_rows(data), page_size=page_size)
+    capability_table = data_table("capabilities", ["team / repository", "push", "publish", "infrastructure", "network hosts",
+                                                   "MCP write tools", "sandbox", "agents"], _capability_rows(data), page_size=page_size)
+    summary = org["capabilities"]["summary"]
+    capability_note = (f"allow = an agent does it without asking. Push allowed in {summary['push']['allow']} repositories, publish in "
+                       f"{summary['publish']['allow']}, infrastructure changes in {summary['infrastructure']['allow']}; sandbox off in "
+                       f"{org['capabilities']['sandbox_off']}.")
+    unreadable_table = data_table("unreadable", ["repository", "team", "error"],
+                                  ["<tr>" + _cell(u["source"]) + _cell(u["team"]) + f'<td class="err">{_e(u["error"])}</td></tr>'
+                                   for u in org["unreadable"]], page_size=page_size, note="every repository could be read")
 
-    def group_table(items: list[dict[str, Any]], registry: bool) -> str:
-        if not items:
-            return '<p class="note">none</p>'
-        head = "<th>registry skill</th>" if registry else ""
-        body = "".join(
-            "<tr>" + (f"<td>{_e(i['registry_skill'])}</td>" if registry else "")
-            + f'<td>{_e(i["name"])}</td><td class="num">{i["team_count"]}</td><td class="num">{i["copies"]}</td>'
-            f'<td class="num">{i["min_similarity"]:.2f}</td><td>{_e(", ".join(i["teams"][:12]) + (" …" if len(i["teams"]) > 12 else ""))}</td></tr>'
-            for i in items[:30])
-        return (f"<table><thead><tr>{head}<th>skill</th><th>teams</th><th>copies</th><th>min similarity</th><th>teams named</th></tr></thead>"
-                f"<tbody>{body}</tbody></table>")
+    def group_rows(items: list[dict[str, Any]], registry: bool) -> list[str]:
+        return ["<tr>" + (_cell(i["registry_skill"]) if registry else "") + _cell(i["name"]) + _cell(i["team_count"], i["team_count"])
+                + _cell(i["copies"], i["copies"]) + _cell(f"{i['min_similarity']:.2f}", i["min_similarity"])
+                + _cell(", ".join(f"{m['team']}: {m['skill']}" for m in i["members"])) + "</tr>" for i in items]
 
+    candidates_table = data_table("candidates", ["skill", "teams", "copies", "min similarity", "members (team: skill)"],
+                                  group_rows(org["promotion_candidates"], False), page_size=page_size,
+                                  note="no team-local skill does the same job across two or more teams")
+    duplicates_table = data_table("duplicates", ["registry skill", "skill", "teams", "copies", "min similarity", "members (team: skill)"],
+                                  group_rows(org["registry_duplicates"], True), page_size=page_size, note="none")
+    skipped = [(r, item) for r in data["repos"] for item in r.get("skipped_files") or []]
+    skipped_table = data_table("skipped", ["team / repository", "file", "why", "size (bytes)", "link target"],
+                               ["<tr>" + _cell(label(r)) + _cell(i["path"]) + _cell(i["reason"]) + _cell(i["size"], i["size"] or 0)
+                                + _cell(i["target"]) + "</tr>" for r, i in skipped], page_size=page_size,
+                               note="every file the fleet reads was a regular file of a sensible size")
+    lag_table = data_table("lag", ["release", "tagged", "repositories took it", "pending", "median days", "p90 days", "max days"],
+                           ["<tr>" + _cell(l["release"], None) + _cell((l["tagged_at"] or "-")[:10]) + _cell(l["took"], l["took"])
+                            + _cell(l["pending"], l["pending"]) + _cell(l["median_days"], l["median_days"] if l["median_days"] is not None else -1)
+                            + _cell(l["p90_days"], l["p90_days"] if l["p90_days"] is not None else -1)
+                            + _cell(l["max_days"], l["max_days"] if l["max_days"] is not None else -1) + "</tr>"
+                            for l in org["adoption_lag"]], page_size=page_size, note="no release tag in the template checkout")
+    onboarding = org["onboarding"]
+    health = (f'<p>{_pct(skills["registry_share"])} of the {skills["teams"] - skills["none"]} teams with skills use registry skills '
+              f'({skills["registry_only"]} registry only, {skills["both"]} both); {skills["own_only"]} teams use only their own; '
+              f'{_pct(skills["beyond_defaults_share"])} of teams chose a registry skill beyond the pre-selected defaults '
+              f'({_e(", ".join(skills["defaults"]))}).</p>'
+              f'<p>Onboarding, from a repository\'s first commit to its foundation render: median {_e(onboarding["median_days"])} days, '
+              f'p90 {_e(onboarding["p90_days"])} days ({onboarding["repos_with_history"]} repositories with git history, '
+              f'{onboarding["rendered_in_first_commit"]} rendered in their first commit).</p>' + lag_table)
     reuse = org["reuse"]
-    reuse_table = ("<table><thead><tr><th>registry skill</th><th>repos</th><th>current</th><th>stale</th><th>modified</th></tr></thead><tbody>"
-                   + "".join(f'<tr><td>{_e(s["name"])}</td><td class="num">{s["repos"]}</td><td class="num">{s["current"]}</td>'
-                             f'<td class="num">{s["stale"]}</td><td class="num">{s["modified"]}</td></tr>' for s in reuse["by_skill"])
-                   + "</tbody></table>")
+    reuse_table = data_table("registry-skills", ["registry skill", "repos", "current", "stale", "modified"],
+                             ["<tr>" + _cell(s["name"]) + "".join(_cell(s[k], s[k]) for k in ("repos", "current", "stale", "modified")) + "</tr>"
+                              for s in reuse["by_skill"]], page_size=page_size)
     audit_html = ""
     if data.get("audit"):
         audit = data["audit"]
@@ -255,23 +424,38 @@ def render(data: dict[str, Any], *, max_rows: int = 300) -> str:
                for f in audit["by_family"][:12]]
         team = [(t["team"], [(t["deny"], RED, f"{t['team']}: {t['deny']} denied"), (t["ask"], "#f59e0b", f"{t['team']}: {t['ask']} asked")])
                 for t in audit["by_team"][:12]]
-        audit_html = ('<div class="grid">' + _section(f"Audit: denials and asks by family ({audit['denials']} denied, {audit['asks']} asked)",
+        audit_html = ('<div class="grid" id="audit">' + _section(f"Audit: denials and asks by family ({audit['denials']} denied, {audit['asks']} asked)",
                                                        hbar_chart(fam) + _legend([("deny", RED), ("ask", "#f59e0b")]))
                       + _section("Audit: denials and asks by team", hbar_chart(team) + _legend([("deny", RED), ("ask", "#f59e0b")])) + "</div>")
 
+    links = [("repos", f"Repositories ({len(data['repos'])})", False), ("capabilities", "Who can do what", False),
+             ("unreadable", f"Unreadable ({len(org['unreadable'])})", bool(org["unreadable"])),
+             ("candidates", f"Promotion candidates ({len(org['promotion_candidates'])})", False),
+             ("duplicates", f"Registry duplicates ({len(org['registry_duplicates'])})", False),
+             ("skipped", f"Files not read ({len(skipped)})", bool(skipped)), ("health", "Scale health", False)]
+    if audit_html:
+        links.append(("audit", "Audit", False))
+    nav = "<nav>" + "".join(f'<a href="#{a}-section"{" class=alert" if alert else ""}>{_e(t)}</a>' for a, t, alert in links) + "</nav>"
+
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="generator" content="agent-foundation fleet (report schema {_e(data['schema_version'])})">
 <title>Agent foundation fleet report</title><style>{CSS}</style></head>
 <body><header><h1>Agent foundation: fleet report</h1>
 <p>{_e(org['repos'])} repositories · {_e(org['teams'])} teams · latest release {_e(data['latest_release'] or 'unknown')} · generated {_e(data['generated_at'])} · mean risk {_e(org['mean_risk'])}</p></header>
+{nav}
 <main><div class="kpis">{kpis}</div>
 <div class="grid">{charts}</div>
 {audit_html}
-{_section("Repositories", repo_table, more)}
-<div class="grid">{_section("Promotion candidates: team-local skills alike across teams", group_table(org["promotion_candidates"], False), "worth moving into the registry, with the teams named")}
-{_section("Team-local skills that re-write a registry skill", group_table(org["registry_duplicates"], True), "these teams could use the registry skill instead")}</div>
+{_section_id("repos-section", "Repositories", repo_table, "riskiest first: every repository with a high-blast-radius flag above every one without; click a heading to sort, type to filter")}
+{_section_id("capabilities-section", "Who can do what without asking", capability_table, capability_note)}
+{_section_id("unreadable-section", f"Unreadable repositories ({len(org['unreadable'])})", unreadable_table)}
+{_section_id("candidates-section", "Promotion candidates: team-local skills doing the same job across teams", candidates_table, "worth moving into the registry, with the teams named")}
+{_section_id("duplicates-section", "Team-local skills that re-write a registry skill", duplicates_table, "these teams could use the registry skill instead")}
+{_section_id("skipped-section", f"Files not read ({len(skipped)})", skipped_table, "links are never followed; files over 8 MB are not read")}
+{_section_id("health-section", "Scale health: skills by team, adoption lag, onboarding", health)}
 {_section(f"Registry skills in use (reuse fraction {_pct(reuse['fraction'])}: {reuse['registry_skills_in_use']} registry, {reuse['local_skills_in_use']} team-local)", reuse_table)}
-<p class="muted">Posture findings from {_e(data['posture_check'])}. Risk score: see docs/fleet.md. Similarity threshold {_e(data['similarity_threshold'])} (Jaccard of word 3-grams).</p>
-</main></body></html>
+<p class="muted">Posture findings from {_e(data['posture_check'])}. Risk score: see docs/fleet.md. Near copies: Jaccard of word 3-grams at least {_e(data['similarity_threshold'])}; the same job: TF-IDF cosine (docs/fleet.md).</p>
+</main><script>{SCRIPT}</script></body></html>
 """

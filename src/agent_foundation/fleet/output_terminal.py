@@ -14,8 +14,22 @@ def pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.0f}%"
 
 
+PIPED_WIDTH = 240  # piped or redirected output: wide enough that no column is dropped or squeezed
+
+
+def repo_label(row: dict[str, Any]) -> str:
+    """`team` when the repository is named after its team, else `team / repository`: a team's second
+    repository is told apart in every table."""
+    team = row.get("team") or row["source"]
+    name = row.get("repo") or ""
+    return team if not name or name == team else f"{team} / {name}"
+
+
 def show(data: dict[str, Any], *, top: int = 25, console: Console | None = None, stderr_only: bool = False) -> None:
-    console = console or Console(stderr=stderr_only)
+    if console is None:
+        console = Console(stderr=stderr_only)
+        if not console.is_terminal:
+            console = Console(stderr=stderr_only, width=PIPED_WIDTH, no_color=True)
     org = data["org"]
     adoption = org["version_adoption"]
     latest = data["latest_release"] or "unknown (no release tag; pass --latest)"
@@ -27,7 +41,7 @@ def show(data: dict[str, Any], *, top: int = 25, console: Console | None = None,
     shown = scanned if top <= 0 else scanned[:top]
     table = Table(title=f"Repositories by risk ({len(shown)} of {len(scanned)} shown)", title_justify="left")
     table.add_column("risk", justify="right", no_wrap=True)
-    table.add_column("team", no_wrap=True, max_width=28)
+    table.add_column("team / repository", no_wrap=True, max_width=48)
     table.add_column("version", no_wrap=True)
     table.add_column("profile", no_wrap=True)
     table.add_column("flags", overflow="fold")
@@ -40,21 +54,47 @@ def show(data: dict[str, Any], *, top: int = 25, console: Console | None = None,
         vetted = sum(1 for s in row["mcp_servers"] if s["vetted"])
         unvetted = len(row["mcp_servers"]) - vetted
         behind = row["releases_behind"]
-        version = (row["version"] or "-") + (f" [red]-{behind}[/]" if behind else "")
+        version = (row.get("release") or row["version"] or "-") + (f" -{behind}" if behind else "")
         level = row["risk"]["level"]
-        table.add_row(f"[{LEVEL_STYLE[level]}]{row['risk']['score']}[/]", _team(row), version, row["profile"] or "-",
+        table.add_row(f"[{LEVEL_STYLE[level]}]{row['risk']['score']}[/]", _escape(repo_label(row)), _escape(version), _escape(row["profile"] or "-"),
                       ", ".join(dict.fromkeys(f["code"] for f in row["flags"])) or "-", str(len(row["findings"])),
                       skills, f"{vetted}/" + (f"[red]{unvetted}[/]" if unvetted else "0"))
     console.print(table)
     console.print("[dim]version -N: N releases behind; skills: registry/stale/modified/team-local; MCP: vetted/unvetted[/]")
-    broken = [row for row in rows if row["error"]]
+    broken = org.get("unreadable") or [{"source": r["source"], "error": r["error"]} for r in rows if r["error"]]
     if broken:
-        console.print(f"[bold red]Repositories with errors ({len(broken)})[/]")
-        for row in broken[: (top if top > 0 else len(broken))]:
-            console.print(f"  [red]x[/] {_escape(row['source'])}: {_escape(row['error'])}")
+        console.print(f"[bold red]Unreadable repositories ({len(broken)})[/]")
+        for item in broken[: (top if top > 0 else len(broken))]:
+            console.print(f"  [red]x[/] {_escape(item['source'])}: {_escape(item['error'])}")
         if top > 0 and len(broken) > top:
             console.print(f"  ... and {len(broken) - top} more (--top 0 shows all, --json lists every one)")
+    skipped = [(row, item) for row in rows for item in row.get("skipped_files") or []]
+    if skipped:
+        console.print(f"[bold]Files not read ({len(skipped)}): links are never followed, files over 8 MB are not read[/]")
+        for row, item in skipped[: (top if top > 0 else len(skipped))]:
+            size = f", {item['size']} bytes" if item.get("size") is not None else ""
+            target = f" -> {item['target']}" if item.get("target") else ""
+            console.print(f"  {_escape(repo_label(row))}: {_escape(item['path'])} ({item['reason']}{size}){_escape(target)}")
+    _capabilities(console, data, top)
 
+    skills = org["skill_adoption"]
+    console.print(f"[bold]Skills by team[/]: {pct(skills['registry_share'])} of teams with skills use registry skills "
+                  f"({skills['registry_only']} registry only, {skills['both']} both), {pct(skills['own_only_share'])} only their own "
+                  f"({skills['own_only']}); {pct(skills['beyond_defaults_share'])} chose registry skills beyond the pre-selected defaults")
+    lag = [item for item in org["adoption_lag"] if item["took"] or item["pending"]]
+    if lag:
+        table = Table(title="Adoption lag: days from a release's tag to each repository taking it (repositories with git history)", title_justify="left")
+        for column in ("release", "tagged", "took", "pending", "median days", "p90 days", "max days"):
+            table.add_column(column)
+        for item in lag[-8:]:
+            table.add_row(item["release"], str(item["tagged_at"] or "-")[:10], str(item["took"]), str(item["pending"]),
+                          _num(item["median_days"]), _num(item["p90_days"]), _num(item["max_days"]))
+        console.print(table)
+    onboarding = org["onboarding"]
+    if onboarding["repos_with_history"]:
+        console.print(f"Onboarding: first commit to foundation render, median {_num(onboarding['median_days'])} days, "
+                      f"p90 {_num(onboarding['p90_days'])} ({onboarding['repos_with_history']} repositories with history, "
+                      f"{onboarding['rendered_in_first_commit']} rendered in their first commit)")
     console.print(f"[bold]Organisation[/]: on latest {adoption['on_latest']}/{org['scanned']} ({pct(adoption['on_latest_fraction'])}), "
                   f"reuse fraction {pct(org['reuse']['fraction'])} ({org['reuse']['registry_skills_in_use']} registry / "
                   f"{org['reuse']['local_skills_in_use']} team-local skills), {org['teams_with_findings']} teams with findings, "
@@ -104,18 +144,48 @@ def show(data: dict[str, Any], *, top: int = 25, console: Console | None = None,
     trends = data.get("trends")
     if trends and len(trends["runs"]) >= 2:
         table = Table(title=f"Trends across {len(trends['runs'])} recorded runs", title_justify="left")
-        for column in ("recorded", "repos", "on latest", "reuse", "teams with findings", "flagged", "mean risk"):
+        for column in ("recorded", "repos", "on latest", "teams on registry skills", "teams own only", "latest lag days",
+                       "onboarding days", "teams with findings", "flagged", "high blast", "mean risk"):
             table.add_column(column)
         for run in trends["runs"][-10:]:
-            table.add_row(run["recorded_at"], str(run["repos"]), pct(run["on_latest"]), pct(run["reuse_fraction"]),
-                          str(run["teams_with_findings"]), str(run["flagged_repos"]), str(run["mean_risk"]))
+            table.add_row(run["recorded_at"], str(run["repos"]), pct(run["on_latest"]), pct(run.get("registry_share")),
+                          pct(run.get("own_only_share")), _num(run.get("latest_lag_days")), _num(run.get("onboarding_days")),
+                          str(run["teams_with_findings"]), str(run["flagged_repos"]), _num(run.get("high_blast_repos")), str(run["mean_risk"]))
         console.print(table)
     elif trends:
         console.print("Trends: one run recorded so far; they appear from the second --record run.")
 
 
-def _team(row: dict[str, Any]) -> str:
-    return _escape(row["team"] or row["source"])
+def _num(value: Any) -> str:
+    return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+DECISION_STYLE = {"allow": "bold red", "ask": "yellow", "deny": "green"}
+
+
+def _capabilities(console: Console, data: dict[str, Any], top: int) -> None:
+    """Who can do what: one row per repository (team / repository), most permissive first."""
+    rows = [row for row in data["repos"] if row.get("capabilities")]
+    if not rows:
+        return
+    order = {"allow": 0, "ask": 1, "deny": 2}
+    rows.sort(key=lambda r: (sum(order[r["capabilities"][c]] for c in ("push", "publish", "infrastructure")),
+                             r["capabilities"]["sandbox"], repo_label(r)))
+    summary = data["org"]["capabilities"]["summary"]
+    shown = rows if top <= 0 else rows[:top]
+    table = Table(title=f"Who can do what without asking ({len(shown)} of {len(rows)} repositories; push allowed in "
+                        f"{summary['push']['allow']}, publish in {summary['publish']['allow']}, infrastructure in "
+                        f"{summary['infrastructure']['allow']})", title_justify="left")
+    for column in ("team / repository", "push", "publish", "infra", "network hosts", "MCP write tools", "sandbox", "agents"):
+        table.add_column(column, overflow="fold")
+    for row in shown:
+        caps = row["capabilities"]
+        tools = [f"{t['tool'].removeprefix('mcp__')} ({t['decision']})" for t in caps["mcp_write_tools"]]
+        table.add_row(_escape(repo_label(row)), *(f"[{DECISION_STYLE[caps[c]]}]{caps[c]}[/]" for c in ("push", "publish", "infrastructure")),
+                      _escape(", ".join(caps["network_hosts"][:6]) + (" ..." if len(caps["network_hosts"]) > 6 else "")) or "-",
+                      _escape(", ".join(tools[:4]) + (" ..." if len(tools) > 4 else "")) or "-",
+                      "on" if caps["sandbox"] else "[red]off[/]", _escape(", ".join(caps["agents"])))
+    console.print(table)
 
 
 def _escape(text: str) -> str:

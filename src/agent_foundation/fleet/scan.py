@@ -10,16 +10,16 @@ import dataclasses
 import json
 import os
 import re
-import stat
 from pathlib import Path
 from typing import Any, Callable
 
 import yaml
 
-from .. import render
+from .. import render, versions
 from ..foundation import Foundation
-from .. import versions
+from . import git_facts
 from .posture import as_dict
+from .repo_files import RepoFiles, clean
 
 try:  # libyaml when present: the answers file is the only YAML the fleet reads, once per repository
     from yaml import CSafeLoader as _Loader
@@ -36,17 +36,31 @@ SKILLS = ".claude/skills"
 GUARD_SCRIPT = ".claude/foundation/hooks/guard.py"
 AUDIT_SCRIPT = ".claude/foundation/hooks/audit.py"
 MAX_SKILL_BYTES = 256 * 1024
-MAX_FILE_BYTES = 8 * 1024 * 1024
+DEFAULT_AGENTS = ["claude-code"]
 
-# The high-blast-radius flags, in the order they are shown.
+# The flags, in the order they are shown; the first five are high blast radius: each switches off a layer
+# that stands between an agent and everything the organisation forbids (see report.HIGH_BLAST).
 FLAGS = {
     "settings-unparsable": "settings.json missing or not valid JSON: the client silently drops it, with every deny rule and hook",
-    "bypass-possible": "bypassPermissions mode is not disabled, or is the default mode",
+    "deny-rules-removed": "foundation deny rules are missing from settings.json: the client no longer refuses what the org forbids",
     "hooks-removed": "the guard or audit hooks are gone from settings.json, or their scripts are missing",
+    "sandbox-off": "the foundation renders the OS sandbox and settings.json switches it off or drops it",
+    "bypass-possible": "bypassPermissions mode is not disabled, or is the default mode",
     "hooks-edited": "the guard or audit hooks differ from what the foundation rendered",
     "broad-allow": "allow rules such as Bash(*) that approve what the foundation denies",
     "mcp-write-unapproved": "MCP tools that change state are allowed without approval",
 }
+
+
+# What "who can do what" asks of each repository: a command an agent might run, and the policy rule (by id) the
+# guard applies to it. The answer is the effective decision: the settings' rules, then the guard when its hook
+# is in place; the strictest wins.
+CAPABILITY_PROBES = {
+    "push": ("git push origin HEAD", None),
+    "publish": ("npm publish", "publish-package"),
+    "infrastructure": ("terraform apply", "infrastructure-change"),
+}
+DECISION_ORDER = {"deny": 0, "ask": 1, "allow": 2}
 
 
 @dataclasses.dataclass
@@ -58,8 +72,13 @@ class Context:
     registry_skills: dict[str, tuple[str, str]]  # name -> (version, sha256 of SKILL.md)
     servers: dict[str, dict[str, Any]]  # name -> {risk, read, write, config}
     expected_hooks: dict[str, Any]
+    deny_rules: tuple[str, ...] = ()  # the foundation's deny rules today
+    sandbox_rendered: bool = False  # whether today's release renders the OS sandbox on
+    guard_decisions: dict[str, str] = dataclasses.field(default_factory=dict)  # policy rule id -> deny/ask
+    git_history: bool = True  # read dates from local repositories' git history (first commit, render, releases taken)
     profile_allow: dict[tuple[str, tuple[str, ...]], frozenset[str]] = dataclasses.field(default_factory=dict)
     broad_cache: dict[str, str | None] = dataclasses.field(default_factory=dict)
+    covers_cache: dict[tuple[str, str], bool] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def build(cls, foundation: Foundation, posture: Callable[[Path], list[Any]]) -> "Context":
@@ -75,7 +94,9 @@ class Context:
             }
             for name, server in foundation.mcp_servers.items()
         }
-        return cls(foundation, posture, skills, servers, render.hooks_config())
+        guard = {str(c.get("id")): str(c.get("decision")) for c in foundation.policy.get("commands") or [] if isinstance(c, dict)}
+        return cls(foundation, posture, skills, servers, render.hooks_config(), tuple(render.foundation_deny_rules(foundation)),
+                   _renders_sandbox(foundation), guard)
 
     def allowed_by_profile(self, profile: str, stacks: list[str]) -> frozenset[str]:
         key = (profile, tuple(stacks))
@@ -100,42 +121,30 @@ class Context:
             return errors[0].split(" would ", 1)[-1].split("; allow only", 1)[0].replace("allow ", "approves ", 1)
         return None
 
+    def covers(self, rule: str, command: str) -> bool:
+        key = (rule, command)
+        if key not in self.covers_cache:
+            try:
+                self.covers_cache[key] = render.rule_covers(rule, "Bash", command)
+            except re.error:
+                self.covers_cache[key] = False
+        return self.covers_cache[key]
 
-def _read_bytes(path: str) -> bytes | None:
-    """The file's bytes; None when it is missing. A symbolic link, a FIFO or a device, or a file too large for
-    configuration raises OSError: a team repository must not make the fleet read /dev/zero or hang on a pipe."""
+
+def _renders_sandbox(foundation: Foundation) -> bool:
+    """Whether today's release renders settings.json with the OS sandbox on (read from a sample render)."""
     try:
-        info = os.lstat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    if not stat.S_ISREG(info.st_mode):
-        if stat.S_ISDIR(info.st_mode):
-            return None
-        raise OSError(f"{path} is a symbolic link or not a regular file; the fleet does not follow it")
-    if info.st_size > MAX_FILE_BYTES:
-        raise OSError(f"{path} is {info.st_size} bytes, more than a configuration file should be")
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as handle:
-        return handle.read(MAX_FILE_BYTES + 1)
+        profile = next(iter(foundation.profiles))
+        sample = render.settings(foundation, {"permission_profile": profile, "team_slug": "sample", "stacks": []})
+    except Exception:  # noqa: BLE001 - a foundation this code does not know: judge no repository by it
+        return False
+    sandbox = sample.get("sandbox")
+    return isinstance(sandbox, dict) and sandbox.get("enabled") is True
 
 
-def unsafe_files(repo: str, manifest: dict[str, Any]) -> list[str]:
-    """Foundation files that are symbolic links or not regular files (the posture check is not run on them)."""
-    files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
-    out = []
-    for relative in (ANSWERS, MANIFEST, POLICY, SETTINGS, LOCAL_SETTINGS, MCP, *files):
-        try:
-            info = os.lstat(repo + relative)
-        except OSError:
-            continue
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
-            out.append(relative)
-    return out
-
-
-def _read_json(path: str) -> tuple[Any, str | None]:
+def _read_json(files: RepoFiles, relative: str) -> tuple[Any, str | None]:
     try:
-        raw = _read_bytes(path)
+        raw = files.read(relative)
         if raw is None:
             return None, "is missing"
     except FileNotFoundError:
@@ -146,6 +155,8 @@ def _read_json(path: str) -> tuple[Any, str | None]:
         return json.loads(raw.decode("utf-8")), None
     except UnicodeDecodeError:
         return None, "is not UTF-8 text"
+    except RecursionError:
+        return None, "is nested too deeply to be configuration"
     except ValueError as error:
         conflict = " (it holds a merge conflict marker)" if b"\n<<<<<<<" in b"\n" + raw or b"\n>>>>>>>" in raw else ""
         return None, f"is not valid JSON{conflict}: {getattr(error, 'msg', error)} at line {getattr(error, 'lineno', '?')}"
@@ -155,9 +166,19 @@ def _flag(flags: list[dict[str, str]], code: str, file: str, message: str) -> No
     flags.append({"code": code, "file": file, "message": message})
 
 
+def repo_name(label: str, path: Path | None, url: str | None = None) -> str:
+    """The repository's own name (its folder or the URL's last part), which tells a team's repositories apart."""
+    if url:
+        return url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1].removesuffix(".git") or url
+    if path is not None:
+        return path.name or str(path)
+    return label.rstrip("/").rsplit("/", 1)[-1] or label
+
+
 def empty_row(label: str, path: Path | None, url: str | None = None, error: str | None = None) -> dict[str, Any]:
     return {
         "source": label,
+        "repo": repo_name(label, path, url),
         "url": url,
         "path": str(path) if path else None,
         "team": None,
@@ -167,22 +188,48 @@ def empty_row(label: str, path: Path | None, url: str | None = None, error: str 
         "version": None,
         "profile": None,
         "stacks": [],
+        "agents": list(DEFAULT_AGENTS),
         "skills": {"registry": [], "local": []},
         "mcp_servers": [],
         "flags": [],
         "findings": [],
         "posture_error": None,
+        "capabilities": None,
+        "skipped_files": [],
+        "dates": None,
     }
 
 
 def scan_repo(ctx: Context, label: str, path: Path, url: str | None = None) -> dict[str, Any]:
-    """One repository's row. Never raises: an unexpected failure becomes the row's error."""
+    """One repository's row, with every string valid Unicode. Never raises: an unexpected failure becomes the
+    row's error."""
     row = empty_row(label, path, url)
     try:
         _scan(ctx, path, row)
     except Exception as error:  # noqa: BLE001 - one bad repo must never stop the report
         row["error"] = f"could not be scanned: {type(error).__name__}: {error}"
-    return row
+    return clean(row)
+
+
+def _load_answers(files: RepoFiles) -> tuple[dict[str, Any], str | None]:
+    """The answers file parsed, or ({}, why it is corrupt)."""
+    try:
+        raw = files.read(ANSWERS)
+        if raw is None:
+            return {}, "is missing"
+        loaded = yaml.load(raw.decode("utf-8"), Loader=_Loader)
+    except OSError as error:
+        return {}, f"cannot be read ({error})"
+    except UnicodeDecodeError:
+        return {}, "is not UTF-8 text"
+    except (ValueError, yaml.YAMLError, RecursionError) as error:
+        return {}, f"is not valid YAML ({str(error).splitlines()[0] if str(error) else type(error).__name__})"
+    if not isinstance(loaded, dict):
+        return {}, "is not a mapping of answers"
+    if not loaded.get("_src_path") or not loaded.get("_commit"):
+        missing = " and ".join(k for k in ("_src_path", "_commit") if not loaded.get(k))
+        return loaded, f"has no {missing}: Copier cannot tell which template or release to update from"
+    return loaded, None
 
 
 def _scan(ctx: Context, repo_path: Path, row: dict[str, Any]) -> None:
@@ -190,31 +237,28 @@ def _scan(ctx: Context, repo_path: Path, row: dict[str, Any]) -> None:
     if not os.path.isdir(repo):
         row["error"] = "the folder does not exist"
         return
-    has_answers, has_manifest = os.path.isfile(repo + ANSWERS), os.path.isfile(repo + MANIFEST)
+    files = RepoFiles(repo)
+    has_answers, has_manifest = files.info(ANSWERS) is not None, files.info(MANIFEST) is not None
     if not has_answers and not has_manifest:
+        row["skipped_files"] = files.skipped_list()
         row["error"] = (f"not a foundation repository: neither {ANSWERS} nor {MANIFEST} is there "
                         "(render the foundation into it with copier copy, or leave it out of the fleet)")
         return
     problems: list[str] = []
-    manifest, why = _read_json(repo + MANIFEST)
+    manifest, why = _read_json(files, MANIFEST)
     if why or not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
         problems.append(f"{MANIFEST} {why or 'is not a foundation manifest'}")
         manifest = {}
     team = manifest.get("team") if isinstance(manifest.get("team"), dict) else {}
-    answers: dict[str, Any] = {}
-    # The manifest carries the version, team, profile and stacks; the answers (YAML, slow to parse) are read
-    # only when the manifest cannot say (the posture check judges the answers file itself).
-    if not has_answers:
+    answers, corrupt = _load_answers(files)
+    if corrupt == "is missing":
         problems.append(f"{ANSWERS} is missing")
-    elif not manifest or not team.get("slug") or not manifest.get("template_version"):
-        try:
-            with open(repo + ANSWERS, encoding="utf-8") as handle:
-                loaded = yaml.load(handle.read(), Loader=_Loader)
-            if not isinstance(loaded, dict):
-                raise ValueError("it is not a mapping of answers")
-            answers = loaded
-        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as error:
-            problems.append(f"{ANSWERS} is corrupt ({str(error).splitlines()[0]})")
+    elif corrupt:
+        row["findings"].append({
+            "code": "answers-corrupt", "severity": "error", "file": ANSWERS, "message": f"{ANSWERS} {corrupt}",
+            "fix": "restore it from git history (`git log -- .copier-answers.yml`), or re-create it with "
+                   "`copier recopy --trust`; until then no update, by hand, by update.py or by rollout, can run"})
+    recorded = manifest.get("answers") if isinstance(manifest.get("answers"), dict) else {}
     row["team"] = str(team.get("slug") or answers.get("team_slug") or repo_path.name)
     row["team_name"] = team.get("name") or answers.get("team_name")
     row["owner"] = team.get("owner") or answers.get("owner")
@@ -222,36 +266,51 @@ def _scan(ctx: Context, repo_path: Path, row: dict[str, Any]) -> None:
     row["profile"] = manifest.get("profile") or answers.get("permission_profile")
     stacks = manifest.get("stacks") or answers.get("stacks") or []
     row["stacks"] = [str(s) for s in stacks] if isinstance(stacks, list) else []
+    agents = answers.get("agents") or recorded.get("agents") or manifest.get("agents")
+    row["agents"] = [str(a) for a in agents] if isinstance(agents, list) and agents else list(DEFAULT_AGENTS)
     if problems:
         row["error"] = "; ".join(problems) + " (restore it with python3 .claude/foundation/update.py, or copier recopy)"
 
-    settings = _scan_settings(ctx, repo, row)
-    _scan_skills(ctx, repo, row, manifest)
-    _scan_mcp(ctx, repo, row, settings)
-    _scan_hook_scripts(repo, row, manifest)
-    unsafe = unsafe_files(repo, manifest)
+    settings = _scan_settings(ctx, files, row)
+    _scan_skills(ctx, files, row, manifest)
+    _scan_mcp(ctx, files, row, settings)
+    _scan_hook_scripts(files, row, manifest)
+    row["capabilities"] = capabilities(ctx, files, row, settings)
+    if ctx.git_history:
+        row["dates"] = git_facts.dates(repo_path)
+    unsafe = unsafe_files(files, manifest)
+    row["skipped_files"] = files.skipped_list()
     if unsafe:
         row["posture_error"] = (f"the posture check was not run: {', '.join(unsafe[:5])} "
-                                "is a symbolic link, not a regular file, or too large; replace it with the rendered file")
+                                "is a symbolic link (or inside a linked folder), not a regular file, or too large; "
+                                "replace it with the rendered file")
         return
     try:
-        row["findings"] = [as_dict(f) for f in ctx.posture(repo_path)]
+        row["findings"] += [as_dict(f) for f in ctx.posture(repo_path)]
     except Exception as error:  # noqa: BLE001 - the check is run on a repo it may not expect
         row["posture_error"] = f"the posture check failed on this repository: {type(error).__name__}: {error}"
+
+
+def unsafe_files(files: RepoFiles, manifest: dict[str, Any]) -> list[str]:
+    """Foundation files that are links, behind a linked folder, not regular files, or too large (the posture
+    check, which reads them itself, is not run on such a repository)."""
+    listed = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+    return [relative for relative in (ANSWERS, MANIFEST, POLICY, SETTINGS, LOCAL_SETTINGS, MCP, *listed)
+            if isinstance(relative, str) and files.unsafe(relative)]
 
 
 # ---------------------------------------------------------------- settings.json
 
 
-def _scan_settings(ctx: Context, repo: str, row: dict[str, Any]) -> dict[str, Any] | None:
+def _scan_settings(ctx: Context, files: RepoFiles, row: dict[str, Any]) -> dict[str, Any] | None:
     flags = row["flags"]
-    settings, why = _read_json(repo + SETTINGS)
+    settings, why = _read_json(files, SETTINGS)
     if why or not isinstance(settings, dict):
         _flag(flags, "settings-unparsable", SETTINGS,
               f"{SETTINGS} {why or 'is not a JSON object'}; the client drops it silently, so no deny rule, "
               "ask rule or hook of the foundation applies")
         return None
-    local, _ = _read_json(repo + LOCAL_SETTINGS)
+    local, _ = _read_json(files, LOCAL_SETTINGS)
     layers = [(SETTINGS, settings)]
     if isinstance(local, dict):
         layers.append((LOCAL_SETTINGS, local))
@@ -290,8 +349,43 @@ def _scan_settings(ctx: Context, repo: str, row: dict[str, Any]) -> dict[str, An
             listed = "; ".join(text for f, text in items if f == file)
             _flag(flags, code, file, f"allow rules: {listed}")
 
-    _check_hooks(ctx, repo, settings, row)
+    _check_deny_rules(ctx, files, settings, row)
+    _check_sandbox(ctx, settings, row)
+    _check_hooks(ctx, files, settings, row)
     return settings
+
+
+def _rules(data: Any, kind: str) -> list[str]:
+    permissions = data.get("permissions") if isinstance(data, dict) and isinstance(data.get("permissions"), dict) else {}
+    rules = permissions.get(kind)
+    return [rule for rule in rules if isinstance(rule, str)] if isinstance(rules, list) else []
+
+
+def _check_deny_rules(ctx: Context, files: RepoFiles, settings: dict[str, Any], row: dict[str, Any]) -> None:
+    """The foundation's deny rules (today's, or those the team's own release rendered) gone from settings.json."""
+    have = set(_rules(settings, "deny"))
+    policy, _ = _read_json(files, POLICY)
+    floor = ((policy.get("floor") or {}).get("deny") if isinstance(policy, dict) and isinstance(policy.get("floor"), dict) else None)
+    expected_sets = [list(ctx.deny_rules)]
+    if isinstance(floor, list) and floor:
+        expected_sets.append([rule for rule in floor if isinstance(rule, str)])
+    missing = min(([rule for rule in expected if rule not in have] for expected in expected_sets), key=len)
+    if missing:
+        total = len(min(expected_sets, key=lambda e: len([r for r in e if r not in have])))
+        shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+        _flag(row["flags"], "deny-rules-removed", SETTINGS,
+              f"{len(missing)} of the foundation's {total} deny rules are missing from permissions.deny ({shown}): "
+              "the client no longer refuses them on its own, so one gap in the guard hook lets them run")
+
+
+def _check_sandbox(ctx: Context, settings: dict[str, Any], row: dict[str, Any]) -> None:
+    sandbox = settings.get("sandbox")
+    if not ctx.sandbox_rendered:
+        return
+    if not isinstance(sandbox, dict) or sandbox.get("enabled") is not True:
+        state = "is switched off (sandbox.enabled is not true)" if isinstance(sandbox, dict) else "is gone from settings.json"
+        _flag(row["flags"], "sandbox-off", SETTINGS,
+              f"the OS sandbox {state}: commands the guard cannot parse run with the whole machine and network in reach")
 
 
 def _mcp_write_reason(ctx: Context, rule: str) -> str | None:
@@ -324,7 +418,7 @@ def _hook_entries(hooks: Any, event: str) -> list[tuple[str, str]]:
     return out
 
 
-def _check_hooks(ctx: Context, repo: str, settings: dict[str, Any], row: dict[str, Any]) -> None:
+def _check_hooks(ctx: Context, files: RepoFiles, settings: dict[str, Any], row: dict[str, Any]) -> None:
     actual = settings.get("hooks") if isinstance(settings.get("hooks"), dict) else {}
     if settings.get("disableAllHooks") is True:
         _flag(row["flags"], "hooks-removed", SETTINGS, "disableAllHooks is true: neither the guard nor the audit hook runs")
@@ -332,7 +426,7 @@ def _check_hooks(ctx: Context, repo: str, settings: dict[str, Any], row: dict[st
     if actual == ctx.expected_hooks:
         return  # the common case: exactly today's hooks
     expected_sets = [ctx.expected_hooks]
-    policy, _ = _read_json(repo + POLICY)
+    policy, _ = _read_json(files, POLICY)
     floor_hooks = ((policy or {}).get("floor") or {}).get("hooks") if isinstance(policy, dict) else None
     if isinstance(floor_hooks, dict) and floor_hooks != ctx.expected_hooks:
         expected_sets.append(floor_hooks)  # what the team's own release rendered
@@ -357,10 +451,14 @@ def _check_hooks(ctx: Context, repo: str, settings: dict[str, Any], row: dict[st
         _flag(row["flags"], "hooks-edited", SETTINGS, "changed in settings.json: " + "; ".join(edited))
 
 
-def _scan_hook_scripts(repo: str, row: dict[str, Any], manifest: dict[str, Any]) -> None:
+def _scan_hook_scripts(repo: RepoFiles, row: dict[str, Any], manifest: dict[str, Any]) -> None:
     files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
     for script in (GUARD_SCRIPT, AUDIT_SCRIPT):
-        content = _read_bytes(repo + script)
+        try:
+            content = repo.read(script)
+        except OSError as error:
+            _flag(row["flags"], "hooks-edited", script, f"{script} is not read: {error}")
+            continue
         if content is None:
             _flag(row["flags"], "hooks-removed", script, f"{script} is missing: the hook fails, and the guard blocks every call")
         elif script in files and render.sha256(content) != files[script]:
@@ -370,22 +468,40 @@ def _scan_hook_scripts(repo: str, row: dict[str, Any], manifest: dict[str, Any])
 # ---------------------------------------------------------------- skills
 
 
-def _scan_skills(ctx: Context, repo: str, row: dict[str, Any], manifest: dict[str, Any]) -> None:
+def _skill_folders(repo: RepoFiles) -> list[str]:
+    """The skill folders (real folders only: a linked one is recorded as skipped and never read)."""
+    if not repo.dir_ok(SKILLS):
+        return []
+    present = []
+    try:
+        with os.scandir(repo.repo + SKILLS) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    repo.skip(f"{SKILLS}/{entry.name}", "link", target=repo._link_target(f"{SKILLS}/{entry.name}"))
+                elif entry.is_dir(follow_symlinks=False):
+                    present.append(entry.name)
+    except OSError:
+        return []
+    return sorted(present)
+
+
+def _scan_skills(ctx: Context, repo: RepoFiles, row: dict[str, Any], manifest: dict[str, Any]) -> None:
     rendered = {}
     for entry in manifest.get("skills") or []:
         if isinstance(entry, dict) and entry.get("name"):
             rendered[str(entry["name"])] = entry
     files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
-    try:
-        present = sorted(entry.name for entry in os.scandir(repo + SKILLS) if entry.is_dir())
-    except (FileNotFoundError, NotADirectoryError):
-        present = []
+    present = _skill_folders(repo)
     names = set(present)
     for name in present:
+        relative = f"{SKILLS}/{name}/SKILL.md"
+        note = None
         try:
-            content = _read_bytes(f"{repo}{SKILLS}/{name}/SKILL.md")
-        except OSError:
-            content = None
+            content = repo.read(relative)
+        except OSError as error:
+            content, note = None, str(error)
+        info = repo.info(relative)
+        size = info.st_size if info is not None else 0
         if content is not None:
             content = content[:MAX_SKILL_BYTES]
         digest = render.sha256(content) if content is not None else None
@@ -413,7 +529,8 @@ def _scan_skills(ctx: Context, repo: str, row: dict[str, Any], manifest: dict[st
             row["skills"]["local"].append({
                 "name": name,
                 "sha256": digest,
-                "size": len(content) if content is not None else 0,
+                "size": size,  # the file's own size, also when it is too large to read
+                "note": note,
                 "_text": content.decode("utf-8", "replace") if content is not None else "",
             })
     for name in rendered:
@@ -425,12 +542,12 @@ def _scan_skills(ctx: Context, repo: str, row: dict[str, Any], manifest: dict[st
             })
 
 
-def _other_files_edited(repo: str, name: str, files: dict[str, str]) -> bool:
+def _other_files_edited(repo: RepoFiles, name: str, files: dict[str, str]) -> bool:
     prefix = f"{SKILLS}/{name}/"
     for path, expected in files.items():
         if path.startswith(prefix) and not path.endswith("/SKILL.md"):
             try:
-                content = _read_bytes(repo + path)
+                content = repo.read(path)
                 if content is None or render.sha256(content) != expected:
                     return True
             except OSError:
@@ -441,8 +558,8 @@ def _other_files_edited(repo: str, name: str, files: dict[str, str]) -> bool:
 # ---------------------------------------------------------------- .mcp.json
 
 
-def _scan_mcp(ctx: Context, repo: str, row: dict[str, Any], settings: dict[str, Any] | None) -> None:
-    data, why = _read_json(repo + MCP)
+def _scan_mcp(ctx: Context, repo: RepoFiles, row: dict[str, Any], settings: dict[str, Any] | None) -> None:
+    data, why = _read_json(repo, MCP)
     if why == "is missing":
         return
     if why or not isinstance(data, dict) or not isinstance(data.get("mcpServers", {}), dict):
@@ -451,8 +568,9 @@ def _scan_mcp(ctx: Context, repo: str, row: dict[str, Any], settings: dict[str, 
                                    "note": f"{MCP} {why or 'has no mcpServers mapping'}; the client loads none of its servers"})
         return
     enabled_all = bool(settings and settings.get("enableAllProjectMcpServers") is True)
-    enabled = set(settings.get("enabledMcpjsonServers") or []) if settings else set()
-    for name, config in sorted(data.get("mcpServers", {}).items()):
+    listed = settings.get("enabledMcpjsonServers") if settings else None
+    enabled = {n for n in listed if isinstance(n, str)} if isinstance(listed, list) else set()
+    for name, config in sorted(data.get("mcpServers", {}).items(), key=lambda item: str(item[0])):
         known = ctx.servers.get(name)
         package, version = _package_of(config)
         item = {"name": name, "vetted": False, "risk": "unknown", "package": package, "version": version,
@@ -481,3 +599,64 @@ def _package_of(config: Any) -> tuple[str | None, str | None]:
                 return head, tail
         return arg, None
     return (str(config.get("command")) if config.get("command") else None), None
+
+
+# ---------------------------------------------------------------- who can do what
+
+
+def _decide(ctx: Context, layers: list[dict[str, Any]], command: str, bypass: bool) -> str:
+    """The client's decision on a Bash command from the settings' rules: deny, then ask, then allow, else it asks
+    (bypass mode approves whatever no rule denies)."""
+    for kind in ("deny", "ask", "allow"):
+        if any(ctx.covers(rule, command) for data in layers for rule in _rules(data, kind)):
+            return kind
+    return "allow" if bypass else "ask"
+
+
+def capabilities(ctx: Context, files: RepoFiles, row: dict[str, Any], settings: dict[str, Any] | None) -> dict[str, Any]:
+    """What an agent in this repository can do without a human saying yes: push, publish, change infrastructure
+    (allow / ask / deny), which network hosts it reaches, which MCP write tools it has, whether the OS sandbox
+    is on, and which agents are wired."""
+    layers = [settings] if isinstance(settings, dict) else []
+    local, _ = _read_json(files, LOCAL_SETTINGS)
+    if layers and isinstance(local, dict):
+        layers.append(local)
+    bypass = any(isinstance(d.get("permissions"), dict) and d["permissions"].get("defaultMode") == "bypassPermissions" for d in layers)
+    guard_on = bool(layers) and not any(f["code"] in ("hooks-removed", "settings-unparsable") for f in row["flags"])
+    out: dict[str, Any] = {}
+    for capability, (command, rule_id) in CAPABILITY_PROBES.items():
+        decision = _decide(ctx, layers, command, bypass)
+        guard = ctx.guard_decisions.get(rule_id or "", "allow") if guard_on else "allow"
+        out[capability] = min(decision, guard, key=DECISION_ORDER.__getitem__)
+    hosts = set()
+    for data in layers:
+        for rule in _rules(data, "allow"):
+            match = re.fullmatch(r"WebFetch\(domain:(.+)\)", rule)
+            if match:
+                hosts.add(match.group(1))
+            elif rule == "WebFetch":
+                hosts.add("*")
+    sandbox = settings.get("sandbox") if isinstance(settings, dict) and isinstance(settings.get("sandbox"), dict) else {}
+    network = sandbox.get("network") if isinstance(sandbox.get("network"), dict) else {}
+    for host in network.get("allowedDomains") or []:
+        if isinstance(host, str):
+            hosts.add(host)
+    write_tools = []
+    allowed = [rule for data in layers for rule in _rules(data, "allow") if rule.startswith("mcp__")]
+    denied = [rule for data in layers for rule in _rules(data, "deny") if rule.startswith("mcp__")]
+    for server in row["mcp_servers"]:
+        if not server["enabled"]:
+            continue
+        known = ctx.servers.get(server["name"])
+        tools = sorted(known["write"]) if known and server["vetted"] else ["*"]
+        for tool in tools:
+            name = f"mcp__{server['name']}__{tool}"
+            if any(rule in (name, f"mcp__{server['name']}", f"mcp__{server['name']}__*") for rule in denied):
+                continue
+            free = any(rule in (name, f"mcp__{server['name']}", f"mcp__{server['name']}__*", "mcp__*") for rule in allowed) or bypass
+            write_tools.append({"tool": name, "decision": "allow" if free else "ask"})
+    out["network_hosts"] = sorted(hosts)
+    out["mcp_write_tools"] = write_tools
+    out["sandbox"] = bool(sandbox.get("enabled") is True)
+    out["agents"] = list(row["agents"])
+    return out

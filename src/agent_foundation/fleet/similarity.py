@@ -1,25 +1,32 @@
-"""Promotion candidates: team-local skills that are alike across teams, found in linear time.
+"""Promotion candidates: team-local skills that do the same job across teams, found in near-linear time.
 
 Method (see docs/fleet.md):
-  1. normalise each SKILL.md: drop the frontmatter's `name:` line (teams rename copies), lower-case, keep
-     only runs of letters and digits, so punctuation, Markdown and whitespace changes do not matter;
-  2. identical normalised texts collapse into one document (most copies are verbatim);
-  3. each remaining document becomes the set of its word 3-grams (shingles), hashed deterministically;
-  4. a one-permutation MinHash signature (128 bins) per document, cut into 32 bands of 4 bins; documents
-     sharing any band land in the same bucket (locality-sensitive hashing) - no all-pairs comparison;
-  5. each candidate pair is confirmed by the exact Jaccard similarity of the shingle sets (>= threshold),
-     and confirmed pairs are joined into groups (union-find).
-With 32 bands of 4, a pair at Jaccard 0.5 becomes a candidate with probability 0.87, at 0.6 with 0.988 and
-at 0.7 with 0.9998; unrelated texts (Jaccard < 0.1) almost never do. The registry's own skills take part,
-so a team-local skill that re-writes a registry skill is reported as such.
+  1. normalise each SKILL.md: drop the frontmatter's `name:` line (teams rename copies), lower-case, keep only
+     runs of letters and digits, so punctuation, Markdown and whitespace changes do not matter;
+  2. remove the boilerplate: every line that also appears in the org's skill template (the skeleton teams start
+     from). Skills built from one template share its headings and advice; that is not the same job;
+  3. near copies: identical remaining texts collapse into one document; each document becomes the set of its
+     word 3-grams, a one-permutation MinHash signature (128 bins, 32 bands of 4) puts documents sharing a band in
+     one bucket, and each candidate pair is confirmed by the exact Jaccard similarity (>= `threshold`);
+  4. the same job written differently: each document becomes a TF-IDF vector over its stemmed content words
+     (stop words out; the name and description count twice, since they say what the skill is for), IDF over
+     every document including the registry's. Candidate pairs share two of their twenty heaviest terms (an
+     inverted index whose lists are capped, so the work grows linearly, never all pairs) and are confirmed by cosine similarity
+     (>= COSINE_THRESHOLD). The labelled pairs in tests/fleet_skill_pairs.py measure precision and recall;
+  5. confirmed pairs join groups (union-find). A group holding a registry skill is a "registry duplicate" (the
+     teams could use the registry skill); a group of two or more teams is a promotion candidate.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import heapq
+import math
+import random
 import re
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
+from itertools import combinations
 from typing import Iterable
 
 BINS = 128
@@ -29,7 +36,26 @@ _MASK = BINS - 1
 _SHIFT = BINS.bit_length() - 1
 _TOKEN = re.compile(r"[a-z0-9]+")
 _NAME_LINE = re.compile(r"(?m)^name:.*$")
-DEFAULT_THRESHOLD = 0.5
+_DESCRIPTION = re.compile(r"(?m)^description:(.*)$")
+DEFAULT_THRESHOLD = 0.5  # Jaccard of word 3-grams for near copies
+COSINE_THRESHOLD = 0.22  # TF-IDF cosine for the same job written differently (labelled pairs: tests/fleet_skill_pairs.py)
+TOP_TERMS = 20  # heaviest terms per document; candidate pairs share MIN_SHARED_TERMS of them
+MIN_SHARED_TERMS = 2
+BACKGROUND_SAMPLES = 600
+BACKGROUND_MADS = 10
+LINKAGE_FRACTION = 0.8  # groups join when their mean cosine is at least this share of the threshold
+LINKAGE_SAMPLE = 20  # members of each group the mean is taken over (bounds the work for a popular job)
+MAX_POSTING = 40  # bounds the work: at most TOP_TERMS * MAX_POSTING / 2 candidate pairs per document
+MIN_TOKENS = 12  # fewer content words than this after the boilerplate is gone: nothing left to compare
+STOP_WORDS = frozenset("""
+a about above after again all also an and any are as at be because been before being below between both but by
+can could did do does doing done down during each either else for from further get gets got had has have having
+here how i if in into is it its itself just let like make makes may might more most must my need needs no not now
+of off on once one only or other our out over own same see should so some such than that the their them then there
+these they this those through to too under until up upon us use used uses using very via was we were what when where
+whether which while who why will with within without would yes yet you your yours
+skill skills agent agents claude user users ask asked step steps first next then always never section example
+""".split())
 
 
 @dataclasses.dataclass
@@ -40,12 +66,72 @@ class Doc:
     text: str
 
 
-def normalise(text: str) -> list[str]:
+def _strip_name(text: str) -> str:
     if text.startswith("---"):
         end = text.find("\n---", 3)
         if end > 0:
-            text = _NAME_LINE.sub("", text[:end]) + text[end:]
-    return _TOKEN.findall(text.lower())
+            return _NAME_LINE.sub("", text[:end]) + text[end:]
+    return text
+
+
+def normalise(text: str) -> list[str]:
+    return _TOKEN.findall(_strip_name(text).lower())
+
+
+def _line_keys(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(line, its tokens) for every line of the text."""
+    return [(line, tuple(_TOKEN.findall(line.lower()))) for line in _strip_name(text).splitlines()]
+
+
+def boilerplate_lines(template: str) -> frozenset[tuple[str, ...]]:
+    """The normalised lines of the org's skill template worth removing (three words or more: a heading such as
+    `## Steps` is common to everything and removed by stop words anyway)."""
+    return frozenset(tokens for _, tokens in _line_keys(template) if len(tokens) >= 3)
+
+
+def without_boilerplate(text: str, boilerplate: frozenset[tuple[str, ...]]) -> str:
+    if not boilerplate:
+        return text
+    return "\n".join(line for line, tokens in _line_keys(text) if tokens not in boilerplate)
+
+
+class _Stems(dict):
+    """word -> its stem, once per distinct word: a light suffix strip so that deploys, deploying, deployed and
+    deployment meet at deploy, and shipping at ship."""
+
+    def __missing__(self, word: str) -> str:
+        stem = word
+        if stem.endswith("ies") and len(stem) > 4:
+            stem = stem[:-3] + "y"
+        elif stem.endswith("sses"):
+            stem = stem[:-2]
+        elif stem.endswith("s") and not stem.endswith(("ss", "us", "is")) and len(stem) > 3:
+            stem = stem[:-1]
+        for suffix in ("ing", "ed"):
+            if stem.endswith(suffix) and len(stem) - len(suffix) >= 3:
+                stem = stem[: -len(suffix)]
+                if stem[-1] == stem[-2] and stem[-1] not in "lsz":
+                    stem = stem[:-1]
+                break
+        for suffix in ("ment", "ness", "ly"):
+            if stem.endswith(suffix) and len(stem) - len(suffix) >= 4:
+                stem = stem[: -len(suffix)]
+                break
+        self[word] = stem
+        return stem
+
+
+_STEMS = _Stems()
+
+
+def content_terms(doc: Doc) -> Counter[str]:
+    """Stemmed content words; the skill's name and description twice (they say what it is for)."""
+    text = doc.text
+    description = _DESCRIPTION.search(text[:2000]) if text.startswith("---") else None
+    words = [w for w in normalise(text) if len(w) > 2 and w not in STOP_WORDS and not w.isdigit()]
+    heading = _TOKEN.findall(description.group(1).lower()) if description else []
+    words += [w for w in heading if len(w) > 2 and w not in STOP_WORDS]
+    return Counter(map(_STEMS.__getitem__, words))
 
 
 class _Tokens(dict):
@@ -94,6 +180,10 @@ def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    return sum(a[term] * b[term] for term in a.keys() & b.keys())
+
+
 class _UnionFind:
     def __init__(self, n: int) -> None:
         self.parent = list(range(n))
@@ -111,25 +201,65 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def group(docs: Iterable[Doc], threshold: float = DEFAULT_THRESHOLD) -> list[list[tuple[Doc, float]]]:
-    """Groups of two or more alike documents, each member with its similarity to the group's first member."""
+def _tfidf(term_counts: list[Counter[str]]) -> list[dict[str, float]]:
+    df: Counter[str] = Counter()
+    for counts in term_counts:
+        df.update(counts.keys())
+    n = len(term_counts)
+    idf = {term: math.log((1 + n) / (1 + count)) for term, count in df.items()}
+    tf = [0.0] + [1 + math.log(c) for c in range(1, 64)]
+    vectors = []
+    for counts in term_counts:
+        weights = {t: (tf[c] if c < 64 else 1 + math.log(c)) * idf[t] for t, c in counts.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        vectors.append({t: w / norm for t, w in weights.items() if w > 0})
+    return vectors
+
+
+def background_cosine(vectors: list[dict[str, float]], terms: list[Counter[str]], samples: int = BACKGROUND_SAMPLES) -> float:
+    """How alike unrelated documents of this corpus are: the median cosine of random pairs plus BACKGROUND_MADS
+    median absolute deviations. A corpus written in a narrow vocabulary is alike throughout; the same job must
+    stand out from that, not from zero."""
+    usable = [i for i, counts in enumerate(terms) if sum(counts.values()) >= MIN_TOKENS]
+    if len(usable) < 20:
+        return 0.0
+    rng = random.Random(0)  # deterministic: the same fleet gives the same report
+    values = sorted(cosine(vectors[a], vectors[b]) for a, b in (rng.sample(usable, 2) for _ in range(samples)))
+    median = values[len(values) // 2]
+    mad = sorted(abs(v - median) for v in values)[len(values) // 2]
+    return median + BACKGROUND_MADS * mad
+
+
+def group(docs: Iterable[Doc], threshold: float = DEFAULT_THRESHOLD, *, boilerplate: str = "",
+          lines: frozenset[tuple[str, ...]] | None = None, cosine_threshold: float = COSINE_THRESHOLD,
+          stats: dict[str, int] | None = None) -> list[list[tuple[Doc, float]]]:
+    """Groups of two or more documents doing the same job, each member with its similarity to the group's
+    first member (the higher of the two measures). `boilerplate` (a text) or `lines` are removed first.
+    `stats`, when given, receives how many pairs each measure compared (the work, which must grow linearly)."""
+    jaccard_pairs = cosine_pairs = 0
+    if lines is None:
+        lines = boilerplate_lines(boilerplate) if boilerplate else frozenset()
     tokens = _Tokens()
     unique: dict[tuple[int, ...], int] = {}
     members: list[list[Doc]] = []
     sets: list[frozenset[int]] = []
+    stripped: list[Doc] = []
     for doc in docs:
-        ids = tuple(tokens(normalise(doc.text)))
+        text = without_boilerplate(doc.text, lines)
+        ids = tuple(tokens(normalise(text)))
         index = unique.get(ids)
         if index is None:
             index = unique[ids] = len(members)
             members.append([])
             sets.append(shingles(list(ids)))
+            stripped.append(Doc(doc.team, doc.skill, doc.source, text))
         members[index].append(doc)
 
     uf = _UnionFind(len(sets))
+    # near copies: MinHash bands, confirmed by Jaccard
     buckets: dict[tuple[int, tuple[int, ...]], list[int]] = defaultdict(list)
     for index, shingle_set in enumerate(sets):
-        if not shingle_set:
+        if len(shingle_set) < MIN_TOKENS // 2:
             continue
         sig = signature(shingle_set)
         for band in range(BANDS):
@@ -139,11 +269,53 @@ def group(docs: Iterable[Doc], threshold: float = DEFAULT_THRESHOLD) -> list[lis
             continue
         for position, a in enumerate(bucket):
             for b in bucket[position + 1:]:
-                if uf.find(a) != uf.find(b) and jaccard(sets[a], sets[b]) >= threshold:
-                    uf.union(a, b)
+                if uf.find(a) != uf.find(b):
+                    jaccard_pairs += 1
+                    if jaccard(sets[a], sets[b]) >= threshold:
+                        uf.union(a, b)
             if position >= 30:  # a huge bucket: every member was compared with its first 30 already
                 break
 
+    # the same job written differently: TF-IDF cosine over candidate pairs sharing two heavy terms
+    terms = [content_terms(doc) for doc in stripped]
+    vectors = _tfidf(terms)
+    postings: dict[str, list[int]] = defaultdict(list)
+    for index, vector in enumerate(vectors):
+        if sum(terms[index].values()) < MIN_TOKENS:
+            continue
+        for term in heapq.nlargest(TOP_TERMS, vector, key=vector.__getitem__):
+            postings[term].append(index)
+    shared: Counter[tuple[int, int]] = Counter()
+    for posting in postings.values():
+        if 2 <= len(posting) <= MAX_POSTING:  # a term in more documents than this says nothing about a job
+            shared.update(combinations(posting, 2))
+    cosine_threshold = max(cosine_threshold, background_cosine(vectors, terms))
+    edges = []
+    for (a, b), count in shared.items():
+        if count < MIN_SHARED_TERMS or uf.find(a) == uf.find(b):
+            continue
+        cosine_pairs += 1
+        score = cosine(vectors[a], vectors[b])
+        if score >= cosine_threshold:
+            edges.append((score, a, b))
+    # average linkage: two groups join only when their members are alike on average, so one borderline pair
+    # (a handover note and meeting notes both speak of owners and actions) does not chain two jobs together
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index in range(len(sets)):
+        groups[uf.find(index)].append(index)
+    for score, a, b in sorted(edges, reverse=True):
+        ra, rb = uf.find(a), uf.find(b)
+        if ra == rb:
+            continue
+        left, right = groups[ra][:LINKAGE_SAMPLE], groups[rb][:LINKAGE_SAMPLE]
+        mean = sum(cosine(vectors[i], vectors[j]) for i in left for j in right) / (len(left) * len(right))
+        if mean >= cosine_threshold * LINKAGE_FRACTION:
+            uf.union(ra, rb)
+            root, other = (ra, rb) if uf.find(ra) == ra else (rb, ra)
+            groups[root] += groups.pop(other)
+
+    if stats is not None:
+        stats.update(documents=len(sets), jaccard_pairs=jaccard_pairs, cosine_pairs=cosine_pairs)
     clusters: dict[int, list[int]] = defaultdict(list)
     for index in range(len(sets)):
         clusters[uf.find(index)].append(index)
@@ -152,35 +324,48 @@ def group(docs: Iterable[Doc], threshold: float = DEFAULT_THRESHOLD) -> list[lis
         docs_in = [doc for i in indexes for doc in members[i]]
         if len(docs_in) < 2:
             continue
-        first = sets[indexes[0]]
-        scored = [(doc, round(jaccard(first, sets[i]), 3)) for i in indexes for doc in members[i]]
+        first = indexes[0]
+        scored = [(doc, round(max(jaccard(sets[first], sets[i]), cosine(vectors[first], vectors[i])), 3))
+                  for i in indexes for doc in members[i]]
         out.append(scored)
     return out
 
 
-def promotion_candidates(docs: list[Doc], registry: list[Doc], threshold: float = DEFAULT_THRESHOLD) -> dict[str, list[dict]]:
-    """{"promotion_candidates": [...], "registry_duplicates": [...]} for the report."""
-    candidates, duplicates = [], []
-    for members in group([*registry, *docs], threshold):
+def promotion_candidates(docs: list[Doc], registry: list[Doc], threshold: float = DEFAULT_THRESHOLD, *,
+                         boilerplate: str = "", cosine_threshold: float = COSINE_THRESHOLD) -> dict[str, list[dict]]:
+    """{"promotion_candidates": [...], "registry_duplicates": [...]} for the report.
+
+    First, team skills alike to a registry skill (a copy, or the same job) are registry duplicates. Then the rest
+    are compared with each other after removing the lines they share with the registry's skills as well as the
+    template's: two teams pasting the same registry section into different skills is not one job."""
+    template = boilerplate_lines(boilerplate) if boilerplate else frozenset()
+    duplicates, matched = [], set()
+    for members in group([*registry, *docs], threshold, lines=template, cosine_threshold=cosine_threshold):
         registry_names = sorted({doc.skill for doc, _ in members if doc.team is None})
         local = [(doc, score) for doc, score in members if doc.team is not None]
-        teams = sorted({doc.team for doc, _ in local if doc.team})
-        if not local:
-            continue
-        names = [doc.skill for doc, _ in local]
-        entry = {
-            "name": max(sorted(set(names)), key=names.count),
-            "teams": teams,
-            "team_count": len(teams),
-            "copies": len(local),
-            "min_similarity": min(score for _, score in members),
-            "members": [{"team": doc.team, "skill": doc.skill, "source": doc.source, "similarity": score}
-                        for doc, score in sorted(local, key=lambda m: (m[0].team or "", m[0].skill, m[0].source))],
-        }
-        if registry_names:
-            duplicates.append({**entry, "registry_skill": registry_names[0]})
-        elif len(teams) >= 2:
+        if registry_names and local:
+            duplicates.append({**_entry(local, members), "registry_skill": registry_names[0]})
+            matched.update(id(doc) for doc, _ in local)
+    shared = template | frozenset(line for doc in registry for line in boilerplate_lines(doc.text))
+    candidates = []
+    for members in group([doc for doc in docs if id(doc) not in matched], threshold, lines=shared, cosine_threshold=cosine_threshold):
+        entry = _entry(members, members)
+        if entry["team_count"] >= 2:
             candidates.append(entry)
     candidates.sort(key=lambda e: (-e["team_count"], -e["copies"], e["name"]))
     duplicates.sort(key=lambda e: (-e["team_count"], e["registry_skill"], e["name"]))
     return {"promotion_candidates": candidates, "registry_duplicates": duplicates}
+
+
+def _entry(local: list[tuple[Doc, float]], members: list[tuple[Doc, float]]) -> dict:
+    teams = sorted({doc.team for doc, _ in local if doc.team})
+    names = [doc.skill for doc, _ in local]
+    return {
+        "name": max(sorted(set(names)), key=names.count),
+        "teams": teams,
+        "team_count": len(teams),
+        "copies": len(local),
+        "min_similarity": min(score for _, score in members),
+        "members": [{"team": doc.team, "skill": doc.skill, "source": doc.source, "similarity": score}
+                    for doc, score in sorted(local, key=lambda m: (m[0].team or "", m[0].skill, m[0].source))],
+    }
