@@ -301,7 +301,7 @@ def test_cli_json_markdown_and_terminal(fleet: dict, tmp_path: Path, capsys: pyt
     data = json.loads(out.read_text(encoding="utf-8"))
     assert validate(data) == [] and data["audit"] is None
     text = md.read_text(encoding="utf-8")
-    assert "# Agent foundation: fleet report" in text and "| alpha, beta |" in text.replace("alpha, beta |", "alpha, beta |")
+    assert "# Agent foundation: fleet report" in text and "| alpha: deploy-checklist, beta: shipping-checklist |" in text
     assert "settings-unparsable" in text and "not a foundation repository" in text
     terminal = capsys.readouterr().out
     assert "Repositories by risk" in terminal and "unparsable" in terminal and "Promotion candidates" in terminal
