@@ -62,6 +62,7 @@ PLANTED = {
     "mcp-write": {"mcp-write-unapproved"},
     "unparsable": {"settings-unparsable"},
     "deny-removed": {"deny-rules-removed"},
+    "sandbox-off": {"sandbox-off"},
     "unvetted": set(),
     "old": set(),
     "skills": set(),
@@ -88,6 +89,7 @@ def fleet(rendered_team: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     guard.write_text(guard.read_text(encoding="utf-8") + "\n# allow everything on Fridays\n", encoding="utf-8")
     settings_edit(made["mcp-write"], lambda s: s["permissions"]["allow"].append("mcp__memory__create_entities"))
     settings_edit(made["deny-removed"], lambda s: s["permissions"].update(deny=[]))
+    settings_edit(made["sandbox-off"], lambda s: s["sandbox"].update(enabled=False))
     settings = made["unparsable"] / ".claude/settings.json"
     settings.write_text("<<<<<<< HEAD\n" + settings.read_text(encoding="utf-8") + "=======\n{}\n>>>>>>> theirs\n", encoding="utf-8")
     edit_json(made["unvetted"] / ".mcp.json", lambda m: m["mcpServers"].update(
@@ -212,7 +214,7 @@ def test_mcp_servers_vetted_and_unvetted(fleet: dict) -> None:
 def test_risk_ranks_high_blast_radius_first_and_says_why(fleet: dict) -> None:
     data = fleet["report"]
     order = [Path(r["source"]).name for r in data["repos"]]
-    blast = {"unparsable", "deny-removed", "hooks-removed", "bypass-default", "bypass-allowed"}
+    blast = {"unparsable", "deny-removed", "hooks-removed", "bypass-default", "bypass-allowed", "sandbox-off"}
     assert set(order[:len(blast)]) == blast, order[:8]
     for row in data["repos"][:len(blast)]:
         assert row["risk"]["level"] == "critical" and row["risk"]["high_blast"] >= 1

@@ -208,6 +208,8 @@ def test_who_can_do_what_per_repository_and_team(fleet: dict, tmp_path: Path, re
     second = copy_repo(rendered_team, repos / "loose-infra", "loose")
     settings_edit(second, lambda s: (s["hooks"].pop("PreToolUse"), s["permissions"]["allow"].append("Bash(terraform:*)"),
                                      s["permissions"].update(ask=[r for r in s["permissions"]["ask"] if "terraform" not in r])))
+    unsandboxed = copy_repo(rendered_team, repos / "unsandboxed", "unsandboxed")
+    settings_edit(unsandboxed, lambda s: s["sandbox"].update(enabled=False))
     still_asks = copy_repo(rendered_team, repos / "guarded", "guarded")  # an allow rule, but the guard hook still asks
     settings_edit(still_asks, lambda s: (s["permissions"]["allow"].append("Bash(npm publish:*)"),
                                          s["permissions"].update(ask=[r for r in s["permissions"]["ask"] if "publish" not in r])))
@@ -215,20 +217,22 @@ def test_who_can_do_what_per_repository_and_team(fleet: dict, tmp_path: Path, re
     data = build_report(fleet["root"], [str(repos)], jobs=1)
     caps = {r["repo"]: r["capabilities"] for r in data["repos"]}
     assert (caps["plain"]["push"], caps["plain"]["publish"], caps["plain"]["infrastructure"]) == ("allow", "ask", "ask")
-    assert caps["plain"]["agents"] == ["claude-code"] and caps["plain"]["network_hosts"] == []
+    rendered = json.loads((rendered_team / ".claude/settings.json").read_text(encoding="utf-8"))["sandbox"]
+    assert caps["plain"]["agents"] == ["claude-code"] and caps["plain"]["network_hosts"] == sorted(rendered["network"]["allowedDomains"])
     assert {t["tool"]: t["decision"] for t in caps["plain"]["mcp_write_tools"]}["mcp__memory__create_entities"] == "ask"
     assert caps["strict"]["push"] == "deny"
     assert caps["loose"]["publish"] == "allow", "no guard hook to ask, no ask rule, and an allow rule"
     assert caps["guarded"]["publish"] == "ask", "the guard hook's policy asks whatever the settings allow"
     assert caps["loose"]["network_hosts"] == ["example.org", "registry.example"]
-    assert caps["loose"]["sandbox"] is True and caps["plain"]["sandbox"] is False
+    assert caps["loose"]["sandbox"] is True and caps["plain"]["sandbox"] is True and caps["unsandboxed"]["sandbox"] is False
+    assert "sandbox-off" in {f["code"] for r in data["repos"] if r["repo"] == "unsandboxed" for f in r["flags"]}
     assert caps["loose"]["agents"] == ["claude-code", "codex"]
     assert {t["tool"]: t["decision"] for t in caps["loose"]["mcp_write_tools"]}["mcp__memory__create_entities"] == "allow"
     assert caps["loose-infra"]["infrastructure"] == "allow" and caps["loose"]["infrastructure"] == "ask"
     by_team = {t["team"]: t for t in data["org"]["capabilities"]["by_team"]}
     assert by_team["loose"]["repos"] == ["loose", "loose-infra"], "a team's second repository, named"
     assert (by_team["loose"]["publish"], by_team["loose"]["infrastructure"]) == ("allow", "allow")
-    assert data["org"]["capabilities"]["summary"]["push"] == {"allow": 4, "ask": 0, "deny": 1}
+    assert data["org"]["capabilities"]["summary"]["push"] == {"allow": 5, "ask": 0, "deny": 1}
     labels = {r["repo"]: r["team"] for r in data["repos"]}
     assert labels["loose-infra"] == labels["loose"] == "loose"
     markdown = subprocess.run([str(Path(sys.executable).parent / "agent-foundation"), "--root", str(fleet["root"]), "fleet",
