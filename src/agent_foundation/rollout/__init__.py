@@ -16,7 +16,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "push that branch to the repository's remote (nothing leaves the machine without it). A conflict, "
                     "broken JSON or a failing posture check stops that repository only and leaves its branch unpushed. "
                     "A second run resumes: repositories already on VERSION, or whose branch is already pushed, are skipped.",
-        epilog="SOURCE is what `fleet` takes: a team repository (a working copy: its origin remote is cloned; or a bare "
+        epilog="`agent-foundation rollout merge PART.json... [--json OUT] [--markdown OUT]` merges the reports of "
+               "--shard runs (or a killed run's .journal.jsonl) into the report one run gives. "
+               "SOURCE is what `fleet` takes: a team repository (a working copy: its origin remote is cloned; or a bare "
                "repository), a folder of them, a file listing them (one per line, # comments), or a git URL. "
                "Exit status: 0 when every repository is updated, current or already pushed; 1 when any conflicted "
                "or failed; 2 for bad arguments. See docs/rollout.md.",
@@ -32,7 +34,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="take the release from this template instead of each repository's recorded _src_path "
                              "(the recorded source is kept in the committed answers)")
     parser.add_argument("--timeout", type=int, default=900, metavar="SECONDS", help="time limit for one repository's update (default 900)")
-    parser.add_argument("--json", nargs="?", const="-", metavar="FILE", help="write the report as JSON (docs/rollout-schema.json) to FILE or stdout")
+    parser.add_argument("--no-fast-path", dest="fast_path", action="store_false",
+                        help="send every repository through its own update.py (by default a repository with no team edit "
+                             "of a foundation file is brought to the release by rendering it directly)")
+    parser.add_argument("--shard", default=None, metavar="I/N",
+                        help="roll out only shard I of N (positions I-1, I-1+N, ... of the sources); merge the shards' "
+                             "reports with `rollout merge`")
+    parser.add_argument("--json", nargs="?", const="-", metavar="FILE", help="write the report as JSON (docs/rollout-schema.json) to FILE or stdout; a FILE is kept current as "
+                             "the run goes (default while running: WORKDIR/reports/VERSION.json)")
     parser.add_argument("--markdown", nargs="?", const="-", metavar="FILE", help="write a Markdown report to FILE or stdout")
     parser.set_defaults(func=_run)
 

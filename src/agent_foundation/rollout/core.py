@@ -9,6 +9,7 @@ the commit, the push, resuming a run, and one row per repository that never stop
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -16,23 +17,24 @@ import queue
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import yaml
 
 from .. import versions
 from ..fleet import sources
 from ..render import sha256
+from . import claims, fastpath
+from .report import SCHEMA, SCHEMA_VERSION, LiveReport
 
-SCHEMA = "agent-foundation.rollout-report"
-SCHEMA_VERSION = 1
-STATUSES = ("updated", "current", "branch-pushed", "conflict", "failed")
 ANSWERS = ".copier-answers.yml"
 MANIFEST = ".claude/foundation/manifest.json"
 UPDATE_PY = ".claude/foundation/update.py"
@@ -60,6 +62,7 @@ class Options:
     timeout: int = 900
     fallback_update_py: Path | None = None  # the rollout's own copy, for repositories rendered before update.py shipped
     reference: Path | None = None  # a template checkout with the release tags: what the agent-time code must match
+    fast: bool = True  # take the fast path where no team edit can conflict (see fastpath.py)
 
     @property
     def branch(self) -> str:
@@ -123,24 +126,76 @@ def remote_of(ref: sources.RepoRef) -> str:
     return str((path / url).resolve())  # a relative remote path, as git resolves it
 
 
+# ---------------------------------------------------------------- the updates a run starts
+
+_children: set[subprocess.Popen[str]] = set()
+_children_lock = threading.Lock()
+
+
+def run_child(command: list[str], *, cwd: Path, timeout: float, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A long child (an update and the Copier it runs) in its own process group: a timeout or a stopped run
+    ends the whole group, not just its first process."""
+    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                             text=True, env=env, start_new_session=True)
+    with _children_lock:
+        _children.add(child)
+    try:
+        stdout, stderr = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as error:
+        _end_group(child)
+        error.stdout, error.stderr = child.communicate()
+        raise
+    finally:
+        with _children_lock:
+            _children.discard(child)
+    return subprocess.CompletedProcess(command, child.returncode, stdout, stderr)
+
+
+def _end_group(child: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signal.SIGKILL)
+
+
+def end_children() -> None:
+    with _children_lock:
+        for child in list(_children):
+            _end_group(child)
+
+
 # ---------------------------------------------------------------- one repository
 
 
-def new_row(source: str) -> dict[str, Any]:
-    return {"source": source, "remote": None, "team": None, "clone": None, "base": None, "from_version": None,
-            "to_version": None, "status": "failed", "branch": None, "commit": None, "pushed": False,
-            "conflicts": [], "reason": None, "resolve": None, "changelog": None, "warnings": [], "log": None, "seconds": 0.0}
+def new_row(source: str, index: int) -> dict[str, Any]:
+    return {"index": index, "source": source, "remote": None, "team": None, "clone": None, "base": None,
+            "from_version": None, "to_version": None, "status": "failed", "path": None, "path_reason": None,
+            "branch": None, "commit": None, "pushed": False, "conflicts": [], "reason": None, "resolve": None,
+            "changelog": None, "warnings": [], "log": None, "seconds": 0.0}
 
 
-def roll_one(opts: Options, ref: sources.RepoRef, copier_cache: Path) -> dict[str, Any]:
+def claim_file(clone: Path) -> Path:
+    return clone.with_name(clone.name + ".lock")
+
+
+def roll_one(opts: Options, ref: sources.RepoRef, copier_cache: Path, index: int = 0,
+             fast: fastpath.FastPath | None = None) -> dict[str, Any]:
     """One repository's rollout. `copier_cache` is the Copier cache this job may use alone (see rollout())."""
-    row = new_row(ref.label)
+    row = new_row(ref.label, index)
     started = time.monotonic()
     try:
         if ref.error or (ref.path is None and ref.url is None):
             raise RepoFailed(ref.error or "nothing to clone")
         row["remote"] = remote_of(ref)
-        _roll(opts, row, copier_cache)
+        clone = sources.cache_dir_for(row["remote"], opts.workdir)
+        row["clone"] = str(clone)
+        try:
+            with claims.claim(claim_file(clone)) as killed_before:
+                if killed_before:
+                    cleared = claims.clear_debris(clone, _env(), GIT_TIMEOUT_SECONDS)
+                    row["warnings"].append("recovered the work clone from a run that was killed while working in it"
+                                           + (f": cleared {'; '.join(cleared)}" if cleared else ""))
+                _roll(opts, row, clone, copier_cache, fast)
+        except claims.Busy as error:
+            raise RepoFailed(f"the work clone {clone} is in use: {error}") from error
     except RepoFailed as error:
         row["status"], row["reason"] = "failed", str(error)
     except Exception as error:  # noqa: BLE001 - one repository never stops the others
@@ -149,10 +204,8 @@ def roll_one(opts: Options, ref: sources.RepoRef, copier_cache: Path) -> dict[st
     return row
 
 
-def _clone(opts: Options, row: dict[str, Any]) -> Path:
+def _clone(opts: Options, row: dict[str, Any], clone: Path) -> Path:
     remote = row["remote"]
-    clone = sources.cache_dir_for(remote, opts.workdir)
-    row["clone"] = str(clone)
     if (clone / ".git").is_dir():
         # a clone never checked out (its repository was current or corrupt) has no index: nothing to lose
         dirty = (clone / ".git" / "index").exists() and git(clone, "status", "--porcelain").stdout.strip()
@@ -239,8 +292,8 @@ def _at_or_after(current: str | None, target: str) -> bool:
     return versions.at_least(current, target)
 
 
-def _roll(opts: Options, row: dict[str, Any], copier_cache: Path) -> None:
-    clone = _clone(opts, row)
+def _roll(opts: Options, row: dict[str, Any], clone: Path, copier_cache: Path, fast: fastpath.FastPath | None) -> None:
+    _clone(opts, row, clone)
     base = _base(clone)
     row["base"] = base.removeprefix("origin/")
     state = read_state(clone, base)
@@ -265,7 +318,7 @@ def _roll(opts: Options, row: dict[str, Any], copier_cache: Path) -> None:
         row["warnings"].append("not retried: the default branch has not moved since the last run found this conflict")
         return
     if not _reuse_earlier_commit(opts, clone, branch, base_sha, row):
-        _update(opts, clone, base, base_sha, state, row, copier_cache)
+        _update(opts, clone, base, base_sha, state, row, copier_cache, fast)
     if row["status"] == "updated" and opts.push:
         pushed = git(clone, "push", "--quiet", "--set-upstream", "origin", f"refs/heads/{branch}:refs/heads/{branch}", check=False)
         if pushed.returncode != 0:
@@ -297,11 +350,21 @@ def _reuse_earlier_commit(opts: Options, clone: Path, branch: str, base_sha: str
 
 
 def _update(opts: Options, clone: Path, base: str, base_sha: str, state: dict[str, Any], row: dict[str, Any],
-            copier_cache: Path) -> None:
+            copier_cache: Path, fast: fastpath.FastPath | None = None) -> None:
     branch, version = opts.branch, opts.version
-    git(clone, "checkout", "--quiet", "--force", "-B", branch, base_sha)
-    git(clone, "reset", "--quiet", "--hard", base_sha)
-    git(clone, "clean", "--quiet", "-fdx")
+    _start_branch(clone, branch, base_sha)
+    if fast is not None:
+        try:
+            _fast_update(opts, fast, clone, base_sha, state, row)
+            return
+        except fastpath.Declined as declined:
+            row["path_reason"] = str(declined)
+        except Exception as error:  # noqa: BLE001 - the full path is always there to fall back on
+            row["path_reason"] = f"the fast path failed ({type(error).__name__}: {error})"
+        _start_branch(clone, branch, base_sha)
+    else:
+        row["path_reason"] = "the fast path is off (--no-fast-path)"
+    row["path"] = "full"
     update_py = clone / UPDATE_PY
     if not update_py.is_file():
         if opts.fallback_update_py is None or not opts.fallback_update_py.is_file():
@@ -323,8 +386,7 @@ def _update(opts: Options, clone: Path, base: str, base_sha: str, state: dict[st
     command = [sys.executable, str(update_py), "--vcs-ref", version]
     env = {**_env(), COPIER_CACHE_ENV: str(copier_cache)}
     try:
-        result = subprocess.run(command, cwd=clone, capture_output=True, text=True, timeout=opts.timeout,
-                                env=env, stdin=subprocess.DEVNULL)
+        result = run_child(command, cwd=clone, timeout=opts.timeout, env=env)
     except subprocess.TimeoutExpired as error:
         _restore(clone, base_sha)
         log.write_text(f"$ {' '.join(command)}\n{error.stdout or ''}\n{error.stderr or ''}", encoding="utf-8")
@@ -342,11 +404,54 @@ def _update(opts: Options, clone: Path, base: str, base_sha: str, state: dict[st
                            encoding="utf-8")
     row["to_version"] = version_in_worktree(clone)
     changelog, warnings = parse_success(result.stdout)
+    _commit_release(opts, clone, base_sha, state, row, changelog, warnings, FULL_PATH_NOTE)
+
+
+FULL_PATH_NOTE = "Rolled out by `agent-foundation rollout` with this repository's own .claude/foundation/update.py."
+FAST_PATH_NOTE = ("Rolled out by `agent-foundation rollout`: no foundation file carried a team edit, so the release was "
+                  "rendered directly (the result `copier update` gives) and checked by the release's own update.py checks.")
+
+
+def _start_branch(clone: Path, branch: str, base_sha: str) -> None:
+    git(clone, "checkout", "--quiet", "--force", "-B", branch, base_sha)
+    git(clone, "reset", "--quiet", "--hard", base_sha)
+    git(clone, "clean", "--quiet", "-fdx")
+
+
+def _fast_update(opts: Options, fast: fastpath.FastPath, clone: Path, base_sha: str, state: dict[str, Any],
+                 row: dict[str, Any]) -> None:
+    """The release rendered directly (fastpath.py); Declined when a team edit or anything unusual is in the way."""
+    manifest_text = _show(clone, base_sha, MANIFEST) or ""
+    try:
+        manifest = json.loads(manifest_text)
+    except ValueError as error:
+        raise fastpath.Declined(f"{MANIFEST} does not parse") from error
+    old_files = fastpath.check_unedited(clone, state["answers_text"], manifest)
+    src = opts.template or state["src_path"]
+    if sources.is_url(src) or _COPIER_URL.match(src) or not Path(src).is_dir():
+        raise fastpath.Declined(f"the template {src} is not a folder on this machine (the fast path renders from a local "
+                                "template repository; pass --template with one)")
+    answers_commit = (yaml.safe_load(state["answers_text"]) or {}).get("_commit")
+    version_from = str(answers_commit or state["version"] or "")
+    render = fast.render(src, opts.version, state["answers_text"], manifest_text, version_from)
+    src_line = _src_line(state["answers_text"]) if opts.template and opts.template != state["src_path"] else None
+    try:
+        result = fast.apply(render, clone, base_sha, old_files, state["version"] or "", src_line)
+    except BaseException:
+        _restore(clone, base_sha)
+        raise
+    row["path"], row["path_reason"] = "fast", None
+    row["to_version"] = result["to_version"]
+    _commit_release(opts, clone, base_sha, state, row, result["changelog"], result["warnings"], FAST_PATH_NOTE)
+
+
+def _commit_release(opts: Options, clone: Path, base_sha: str, state: dict[str, Any], row: dict[str, Any],
+                    changelog: str, warnings: list[str], note: str) -> None:
     row["changelog"], row["warnings"] = changelog, row["warnings"] + warnings
     git(clone, "add", "--all")
     if not git(clone, "status", "--porcelain").stdout.strip():
         raise RepoFailed(f"update.py succeeded but changed nothing, yet the repository says {state['version']}")
-    message = commit_message(version, state["version"], changelog, warnings)
+    message = commit_message(opts.version, state["version"], changelog, warnings, note)
     identity = IDENTITY if not git(clone, "config", "user.email", check=False).stdout.strip() else ()
     committed = subprocess.run(["git", *identity, "commit", "--quiet", "--no-verify", "--file", "-"], cwd=clone, input=message,
                                capture_output=True, text=True, timeout=GIT_TIMEOUT_SECONDS, env=_env())
@@ -501,13 +606,12 @@ def parse_success(stdout: str) -> tuple[str, list[str]]:
     return changelog, warnings
 
 
-def commit_message(version: str, old: str | None, changelog: str, warnings: list[str]) -> str:
+def commit_message(version: str, old: str | None, changelog: str, warnings: list[str], note: str) -> str:
     lines = [f"foundation: take release {version}" + (f" (from {old})" if old else ""), ""]
     lines += [changelog.strip() if changelog.strip() else f"No CHANGELOG entries between {old or 'an unknown version'} and {version}.", ""]
     if warnings:
         lines += ["Notes from update.py:"] + [f"- {warning}" for warning in warnings] + [""]
-    lines += ["Rolled out by `agent-foundation rollout` with this repository's own .claude/foundation/update.py.",
-              "Review the diff, run your tests, and merge."]
+    lines += [note, "Review the diff, run your tests, and merge."]
     return "\n".join(lines) + "\n"
 
 
@@ -519,40 +623,103 @@ def _changelog_from_message(message: str) -> str:
 # ---------------------------------------------------------------- the whole fleet
 
 
+@dataclasses.dataclass(frozen=True)
+class Shard:
+    """Shard I of N: the repositories at positions I-1, I-1+N, I-1+2N, ... of the expanded sources."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Shard":
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
+        if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+            raise ValueError(f"--shard {text!r} is not I/N with 1 <= I <= N (e.g. --shard 2/8)")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    def takes(self, position: int) -> bool:
+        return position % self.count == self.index - 1
+
+    def as_json(self) -> dict[str, int]:
+        return {"index": self.index, "count": self.count}
+
+    @property
+    def suffix(self) -> str:
+        return f".shard-{self.index}-of-{self.count}"
+
+
+def default_report_path(opts: Options, shard: Shard | None) -> Path:
+    return opts.workdir / "reports" / f"{opts.version}{shard.suffix if shard else ''}.json"
+
+
+@contextlib.contextmanager
+def copier_caches(workdir: Path, count: int) -> Iterator[list[Path]]:
+    """`count` Copier caches this run uses alone: Copier keeps one mirror per remote template and refreshes it
+    on every use, and two updates refreshing one mirror at once fail on git's ref locks. Kept in the work
+    folder (later runs refresh them instead of cloning again); a slot another run holds is skipped, one a
+    killed run held is started afresh."""
+    with contextlib.ExitStack() as stack:
+        slots: list[Path] = []
+        number = 0
+        while len(slots) < count:
+            slot = workdir / "copier-cache" / f"job-{number}"
+            number += 1
+            try:
+                killed_before = stack.enter_context(claims.claim(claim_file(slot)))
+            except claims.Busy:
+                continue
+            if killed_before:
+                claims.clear_cache_slot(slot)
+            slots.append(slot)
+        yield slots
+
+
+@contextlib.contextmanager
+def _stopped_cleanly(live: LiveReport) -> Iterator[None]:
+    """SIGTERM or Ctrl-C: the report on disk gets every finished row, the running updates end, the run exits.
+    The clones they were in are cleared by the next run (see claims)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        live.stopped_by = signal.Signals(signum).name
+        live.snapshot()
+        end_children()
+        print(f"agent-foundation rollout: stopped by {live.stopped_by}; the report of what was done is {live.path}",
+              file=sys.stderr, flush=True)
+        os._exit(128 + signum)
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def _closing(fast: fastpath.FastPath | None) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if fast is not None:
+            fast.close()
+
+
 def rollout(opts: Options, source_args: list[str], *, jobs: int = 2,
-            progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """The rollout report (docs/rollout-schema.json). Rows are in the order of the sources."""
+            progress: Callable[[dict[str, Any]], None] | None = None, shard: Shard | None = None,
+            report_path: Path | None = None) -> dict[str, Any]:
+    """The rollout report (docs/rollout-schema.json), kept on disk at `report_path` as the run goes.
+    Rows are in the order of the sources."""
     if not versions.is_release(opts.version):
         raise ValueError(f"VERSION {opts.version!r} is not a release; write it like v0.2.0")
     opts.version = versions.tag(opts.version)  # tags are v-prefixed; branch and --vcs-ref use the tag
     opts.workdir = opts.workdir.expanduser().resolve()
     refs, urls = sources.expand(source_args)
     refs += [sources.RepoRef(url, None, url) for url in urls]
-    started = time.monotonic()
-
-    workers = max(1, min(jobs, len(refs) or 1))
-    # Copier keeps one mirror per remote template in its cache and refreshes it on every use; two updates
-    # refreshing the same mirror at once fail on git's ref locks. So each job takes a cache of its own, kept
-    # in the work folder (later runs refresh it instead of cloning again).
-    caches: queue.SimpleQueue[Path] = queue.SimpleQueue()
-    for slot in range(workers):
-        caches.put(opts.workdir / "copier-cache" / f"job-{slot}")
-
-    def one(ref: sources.RepoRef) -> dict[str, Any]:
-        cache = caches.get()
-        try:
-            row = roll_one(opts, ref, cache)
-        finally:
-            caches.put(cache)
-        if progress:
-            progress(row)
-        return row
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        rows = list(pool.map(one, refs))
-    totals = {status: sum(1 for row in rows if row["status"] == status) for status in STATUSES}
-    totals["repos"] = len(rows)
-    return {
+    mine = [(position, ref) for position, ref in enumerate(refs) if shard is None or shard.takes(position)]
+    header = {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "generated_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
@@ -561,8 +728,27 @@ def rollout(opts: Options, source_args: list[str], *, jobs: int = 2,
         "push": opts.push,
         "template": opts.template,
         "workdir": str(opts.workdir),
-        "seconds": round(time.monotonic() - started, 2),
-        "totals": totals,
-        "ok": totals["conflict"] == 0 and totals["failed"] == 0,
-        "repos": rows,
+        "shard": shard.as_json() if shard else None,
+        "sources": len(refs),
     }
+    live = LiveReport(report_path or default_report_path(opts, shard), header)
+    workers = max(1, min(jobs, len(mine) or 1))
+    fast = fastpath.FastPath(workers, opts.workdir / "renders" / f"run-{os.getpid()}") if opts.fast else None
+    with copier_caches(opts.workdir, workers) as slots, _stopped_cleanly(live), _closing(fast):
+        free: "queue.SimpleQueue[Path]" = queue.SimpleQueue()
+        for slot in slots:
+            free.put(slot)
+
+        def one(item: tuple[int, sources.RepoRef]) -> None:
+            cache = free.get()
+            try:
+                row = roll_one(opts, item[1], cache, item[0], fast)
+            finally:
+                free.put(cache)
+            live.add(row)
+            if progress:
+                progress(row)
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(one, mine))
+        return live.finish()

@@ -28,7 +28,8 @@ def detail(row: dict[str, Any], push: bool) -> str:
     status = row["status"]
     if status == "updated":
         where = "pushed" if row["pushed"] else ("committed, not pushed" if not push else "committed")
-        return f"{row['branch']} @ {str(row['commit'])[:10]} ({where})"
+        how = ", rendered directly" if row.get("path") == "fast" else ""
+        return f"{row['branch']} @ {str(row['commit'])[:10]} ({where}{how})"
     if status == "current":
         return "nothing to do"
     if status == "branch-pushed":
@@ -40,15 +41,25 @@ def detail(row: dict[str, Any], push: bool) -> str:
 
 def totals_line(data: dict[str, Any]) -> str:
     t = data["totals"]
-    return (f"{t['repos']} repositories: {t['updated']} updated, {t['current']} already current, "
-            f"{t['branch-pushed']} branch already pushed, {t['conflict']} conflict, {t['failed']} failed")
+    line = (f"{t['repos']} repositories: {t['updated']} updated ({t.get('fast', 0)} by the fast path), "
+            f"{t['current']} already current, {t['branch-pushed']} branch already pushed, {t['conflict']} conflict, "
+            f"{t['failed']} failed")
+    if not data.get("complete", True):
+        expected = len(range(data["shard"]["index"] - 1, data["sources"], data["shard"]["count"])) if data.get("shard") else data["sources"]
+        line += f" - INCOMPLETE: {expected - t['repos']} of {expected} not done (the run was stopped)"
+    return line
+
+
+def scope(data: dict[str, Any]) -> str:
+    shard = data.get("shard")
+    return f"shard {shard['index']} of {shard['count']}" if shard else "all sources"
 
 
 def show(data: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     mode = "pushed to each remote" if data["push"] else "committed in the work clones only (no --push)"
-    console.print(f"[bold]Rollout of {data['version']}[/] on branch {escape(data['branch'])} - {mode}; "
-                  f"work folder {escape(data['workdir'])}; {data['seconds']} s")
+    console.print(f"[bold]Rollout of {data['version']}[/] on branch {escape(data['branch'])} ({scope(data)}) - {mode}; "
+                  f"work folder {escape(str(data['workdir']))}; {data['seconds']} s")
     table = Table(title_justify="left", show_lines=False)
     table.add_column("status", no_wrap=True)
     table.add_column("repository", no_wrap=True, max_width=32)
@@ -68,7 +79,7 @@ def show(data: dict[str, Any], console: Console | None = None) -> None:
 def markdown(data: dict[str, Any]) -> str:
     mode = "pushed to each remote" if data["push"] else "committed locally, not pushed"
     lines = [f"# Agent foundation: rollout of {data['version']}", "",
-             f"Generated {data['generated_at']} - branch `{data['branch']}`, {mode}.", "",
+             f"Generated {data['generated_at']} - branch `{data['branch']}`, {scope(data)}, {mode}.", "",
              f"**{totals_line(data)}**", ""]
     lines += md_table(["status", "repository", "version", "details"],
                       [[STATUS_WORD[r["status"]], _name(r), _versions(r), detail(r, data["push"])] for r in data["repos"]])
