@@ -107,7 +107,14 @@ def test_rollout_updates_the_clean_ones_and_reports_the_rest_then_resumes(fleet)
         "alpha": "updated", "bravo": "updated", "charlie": "current", "delta": "conflict",
         "echo": "failed", "foxtrot": "failed", "hotel": "failed", "missing": "failed",
     }, json.dumps(report, indent=1)
-    assert report["totals"] == {"updated": 2, "current": 1, "branch-pushed": 0, "conflict": 1, "failed": 4, "repos": 8}
+    assert report["totals"] == {"updated": 2, "current": 1, "branch-pushed": 0, "conflict": 1, "failed": 4, "repos": 8, "fast": 2}
+    assert report["complete"] and report["shard"] is None and report["sources"] == 8
+    schema = json.loads((Path(__file__).parent.parent / "docs/rollout-schema.json").read_text())
+    assert set(schema["required"]) <= set(report) and set(schema["properties"]["totals"]["required"]) == set(report["totals"])
+    assert all(set(schema["$defs"]["repo"]["required"]) == set(row) for row in report["repos"])
+    assert [row["index"] for row in report["repos"]] == list(range(8))
+    assert rows["alpha"]["path"] == rows["bravo"]["path"] == "fast"  # no team edit: rendered directly
+    assert rows["delta"]["path"] == "full" and ORG_RULES_OLD in rows["delta"]["path_reason"]
 
     for slug in ("alpha", "bravo"):
         row, bare = rows[slug], fleet["bare"][slug]
@@ -223,3 +230,129 @@ def test_parallel_jobs_from_a_remote_template_do_not_collide(tmp_path):
     caches = sorted((workdir / "copier-cache").iterdir())
     assert [cache.name for cache in caches] == [f"job-{slot}" for slot in range(6)]
     assert all(len(list(cache.glob("*.git"))) == 1 for cache in caches)  # one mirror each, reused by the second run
+
+
+def normalised(report: dict, workdir: Path) -> dict:
+    """A report without what differs between two runs of the same rollout: timings and the work folder's path."""
+    data = json.loads(json.dumps(report).replace(str(workdir), "WORKDIR"))
+    for key in ("generated_at", "seconds"):
+        data.pop(key)
+    for row in data["repos"]:
+        row.pop("seconds")
+    return data
+
+
+def test_shards_merged_give_exactly_the_report_of_one_run(fleet, tmp_path):
+    single_dir, shard_dir = tmp_path / "single", tmp_path / "shards"
+    single = rollout(fleet["template"], RELEASE, str(fleet["sources"]), "--jobs", "2", "--workdir", str(single_dir),
+                     "--json", timeout=300)
+    parts = []
+    for index in (1, 2, 3):
+        part = tmp_path / f"part-{index}.json"
+        run = rollout(fleet["template"], RELEASE, str(fleet["sources"]), "--jobs", "2", "--workdir", str(shard_dir),
+                      "--shard", f"{index}/3", "--json", str(part), timeout=300)
+        shard = json.loads(part.read_text())
+        assert shard["shard"] == {"index": index, "count": 3} and shard["complete"], run.stderr
+        assert [row["index"] for row in shard["repos"]] == list(range(index - 1, 8, 3))
+        parts.append(str(part))
+    merged_file = tmp_path / "merged.json"
+    merged = rollout(fleet["template"], "merge", *reversed(parts), "--json", str(merged_file))
+    assert merged.returncode == single.returncode == 1, merged.stderr  # the same conflict and failures
+    assert normalised(json.loads(merged_file.read_text()), shard_dir) == normalised(json.loads(single.stdout), single_dir)
+
+    missing = rollout(fleet["template"], "merge", parts[0], parts[2], "--json")
+    assert missing.returncode == 1 and json.loads(missing.stdout)["missing_shards"] == [2]
+    twice = rollout(fleet["template"], "merge", parts[0], parts[0], "--json")
+    assert twice.returncode == 2 and "both shard 1/3" in twice.stderr
+    bad = rollout(fleet["template"], RELEASE, str(fleet["sources"]), "--shard", "4/3")
+    assert bad.returncode == 2 and "--shard '4/3'" in bad.stderr
+
+
+@pytest.fixture(scope="module")
+def slow_fleet(tmp_path_factory):
+    """Two teams whose hand-added hook sends them through the full path (each update takes seconds)."""
+    base = tmp_path_factory.mktemp("killed")
+    template = build_template_versions(base / "agent-foundation")
+    remotes = base / "remotes"
+    remotes.mkdir()
+    for slug in ("kilo", "lima"):
+        work = render_team(base / "teams" / slug, {"team_slug": slug}, template=template, vcs_ref="v0.1.0")
+        settings = json.loads((work / ".claude/settings.json").read_text())
+        settings["hooks"]["PreToolUse"].append({"matcher": "Bash", "hooks": [{"type": "command", "command": "echo ours"}]})
+        (work / ".claude/settings.json").write_text(json.dumps(settings, indent=2) + "\n")
+        commit_all(work, "a hand-added hook")
+        publish(work, remotes)
+    return {"template": template, "remotes": remotes}
+
+
+def start_rollout(fleet: dict, workdir: Path, report: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PATH": VENV_BIN + os.pathsep + os.environ["PATH"]}
+    return subprocess.Popen([str(Path(VENV_BIN) / "agent-foundation"), "--root", str(fleet["template"]), "rollout", RELEASE,
+                             str(fleet["remotes"]), "--jobs", "1", "--workdir", str(workdir), "--json", str(report)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def wait_for_second_repository(report: Path, workdir: Path, run: subprocess.Popen[str]) -> None:
+    """Until the first row is on disk and the second repository's update is under way."""
+    import time
+
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and run.poll() is None:
+        try:
+            rows = json.loads(report.read_text())["repos"]
+        except (OSError, ValueError):
+            rows = []
+        logs_or_locks = list(workdir.glob("lima-*.lock"))
+        if rows and logs_or_locks:
+            time.sleep(1.5)  # into the update itself
+            return
+        time.sleep(0.1)
+    pytest.fail(f"the rollout never reached its second repository: {run.poll()} {run.stderr.read() if run.stderr else ''}")
+
+
+def test_a_killed_run_leaves_a_valid_report_and_the_next_run_recovers_its_clone(slow_fleet, tmp_path):
+    workdir, report = tmp_path / "work", tmp_path / "rollout.json"
+    run = start_rollout(slow_fleet, workdir, report)
+    wait_for_second_repository(report, workdir, run)
+    os.killpg(run.pid, 9)  # SIGKILL, the whole run: no handler, no cleanup
+    run.wait(timeout=30)
+    killed = json.loads(report.read_text())  # valid JSON: every write of it was atomic
+    assert not killed["complete"] and not killed["ok"]
+    assert [(row["team"], row["status"]) for row in killed["repos"]] == [("kilo", "updated")]
+    journal = report.with_name(report.name + ".journal.jsonl")
+    from_journal = rollout(slow_fleet["template"], "merge", str(journal), "--json")
+    assert [row["team"] for row in json.loads(from_journal.stdout)["repos"]] == ["kilo"]
+    assert list(workdir.glob("lima-*.lock")), "the killed run's claim on its clone is what marks the clone stale"
+
+    again = start_rollout(slow_fleet, workdir, report)
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    rows = {row["team"]: row for row in json.loads(report.read_text())["repos"]}
+    assert json.loads(report.read_text())["complete"] and not journal.exists()
+    assert rows["kilo"]["status"] == rows["lima"]["status"] == "updated"
+    assert any("kept the commit an earlier run made" in warning for warning in rows["kilo"]["warnings"])
+    assert any("recovered the work clone" in warning for warning in rows["lima"]["warnings"]), rows["lima"]
+    assert not list(workdir.glob("*.lock")) and not list((workdir / "copier-cache").glob("*.lock"))
+
+
+def test_a_stopped_run_writes_what_it_did_and_ends_its_updates(slow_fleet, tmp_path):
+    import time
+
+    workdir, report = tmp_path / "work", tmp_path / "rollout.json"
+    run = start_rollout(slow_fleet, workdir, report)
+    wait_for_second_repository(report, workdir, run)
+    run.terminate()  # SIGTERM to the rollout alone, as a CI runner cancelling a job does first
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 128 + 15 and "stopped by SIGTERM" in err
+    stopped = json.loads(report.read_text())
+    assert not stopped["complete"] and [row["team"] for row in stopped["repos"]] == ["kilo"]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(run.pid, 0)  # anything left of the run: its updates, Copier, its render workers
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("the stopped rollout left processes running")
