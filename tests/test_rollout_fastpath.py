@@ -138,7 +138,9 @@ def rendered(template, tmp_path_factory) -> dict:
     team = render_at(template, base / "team")
     manifest_text = (team / fastpath.MANIFEST).read_text()
     answers_text = (team / fastpath.ANSWERS).read_text()
-    render = fastpath.render_release(str(template), "v0.2.0", answers_text, manifest_text, "v0.1.0", str(base / "render"))
+    files = sorted(json.loads(manifest_text)["files"])
+    render = fastpath.render_release(str(template), "v0.2.0", answers_text, manifest_text, "v0.1.0", str(base / "render"),
+                                     str(team), files)
     return {"base": base, "team": team, "render": render, "manifest": json.loads(manifest_text), "answers": answers_text}
 
 

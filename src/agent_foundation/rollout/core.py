@@ -413,8 +413,9 @@ FAST_PATH_NOTE = ("Rolled out by `agent-foundation rollout`: no foundation file 
 
 
 def _start_branch(clone: Path, branch: str, base_sha: str) -> None:
+    """The release branch at the default branch's tip, the tree exactly that commit (a forced checkout resets
+    index and tracked files; clean removes the rest)."""
     git(clone, "checkout", "--quiet", "--force", "-B", branch, base_sha)
-    git(clone, "reset", "--quiet", "--hard", base_sha)
     git(clone, "clean", "--quiet", "-fdx")
 
 
@@ -433,7 +434,7 @@ def _fast_update(opts: Options, fast: fastpath.FastPath, clone: Path, base_sha: 
                                 "template repository; pass --template with one)")
     answers_commit = (yaml.safe_load(state["answers_text"]) or {}).get("_commit")
     version_from = str(answers_commit or state["version"] or "")
-    render = fast.render(src, opts.version, state["answers_text"], manifest_text, version_from)
+    render = fast.render(src, opts.version, state["answers_text"], manifest_text, version_from, clone, old_files)
     src_line = _src_line(state["answers_text"]) if opts.template and opts.template != state["src_path"] else None
     try:
         result = fast.apply(render, clone, base_sha, old_files, state["version"] or "", src_line)

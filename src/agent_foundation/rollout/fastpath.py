@@ -115,18 +115,25 @@ def release_checkout(src: str, tag: str) -> Path:
     return _checkouts[key]
 
 
-def _migrated_answers(checkout: Path, answers_text: str, manifest_text: str, version_from: str, tag: str) -> dict[str, Any]:
-    """The answers an update renders with: the release's before-migration run on them, as Copier runs it."""
+def _migrated_answers(checkout: Path, answers_text: str, manifest_text: str, version_from: str, tag: str,
+                      sample: Path, files: list[str]) -> dict[str, Any]:
+    """The answers an update renders with: the release's before-migration run, as Copier runs it, on a copy of
+    a repository with these answers (its foundation files are the same in every such repository: unedited)."""
     answers = yaml.safe_load(answers_text) or {}
     migrate = checkout / "src/agent_foundation/migrate.py"
     if not migrate.is_file():
         return answers
     scratch = Path(tempfile.mkdtemp(prefix="answers-", dir=_scratch()))
     try:
+        for path in [*files, *TEAM_OWNED]:
+            (scratch / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(sample / path, scratch / path)
         (scratch / ANSWERS).write_text(answers_text, encoding="utf-8")
-        (scratch / MANIFEST).parent.mkdir(parents=True)
+        (scratch / MANIFEST).parent.mkdir(parents=True, exist_ok=True)
         (scratch / MANIFEST).write_text(manifest_text, encoding="utf-8")
         _git(scratch, "init", "--quiet")
+        _git(scratch, "add", "--all")
+        _git(scratch, "commit", "--quiet", "--no-verify", "-m", "the repository as rendered")
         env = {**os.environ, "STAGE": "before", "VERSION_FROM": version_from, "VERSION_TO": tag,
                "VERSION_PEP440_FROM": version_from.lstrip("v"), "VERSION_PEP440_TO": tag.lstrip("v")}
         result = subprocess.run([sys.executable, str(migrate), "before"], cwd=scratch, capture_output=True, text=True,
@@ -138,12 +145,14 @@ def _migrated_answers(checkout: Path, answers_text: str, manifest_text: str, ver
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def render_release(src: str, tag: str, answers_text: str, manifest_text: str, version_from: str, out: str) -> dict[str, Any]:
-    """Render release `tag` of `src` for these answers into `out`; returns the AGENTS.md section and the files."""
+def render_release(src: str, tag: str, answers_text: str, manifest_text: str, version_from: str, out: str,
+                   sample: str, files: list[str]) -> dict[str, Any]:
+    """Render release `tag` of `src` for these answers into `out`; returns the AGENTS.md section and the files.
+    `sample` is an unedited repository with these answers, `files` its foundation files."""
     from copier import run_copy
 
     checkout = release_checkout(src, tag)
-    answers = _migrated_answers(checkout, answers_text, manifest_text, version_from, tag)
+    answers = _migrated_answers(checkout, answers_text, manifest_text, version_from, tag, Path(sample), files)
     target = Path(out)
     run_copy(src, str(target), user_defaults=_user_answers(answers), defaults=True, unsafe=True, vcs_ref=tag,
              quiet=True, overwrite=True)
@@ -212,6 +221,9 @@ def apply_release(render: dict[str, Any], clone: str, base_sha: str, old_files: 
         splice = _load(checkout / "src/agent_foundation/agents_md.py", "release_agents_md").splice
         (repo / AGENTS).write_text(splice(agents, section), encoding="utf-8")
     update = _load(out / ".claude/foundation/update.py", f"release_update_py_{out.name}")
+    if not all(hasattr(update, name) for name in ("problems_after_update", "tolerated", "changelog_between")):
+        raise Declined("the release's update.py does not offer the checks the fast path runs after the render "
+                       "(problems_after_update, tolerated, changelog_between)")
     findings: list[Any] = []
     problems = update.problems_after_update(repo, base_sha, findings)
     if problems:
@@ -252,14 +264,18 @@ class FastPath:
         self._renders: dict[str, Future[dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
-    def render(self, src: str, tag: str, answers_text: str, manifest_text: str, version_from: str) -> dict[str, Any]:
+    def render(self, src: str, tag: str, answers_text: str, manifest_text: str, version_from: str, sample: Path,
+               files: dict[str, str]) -> dict[str, Any]:
+        """The release rendered for these answers: made once, by the first repository that asks (its clone is
+        the sample the migration runs on); the others with the same answers wait for it."""
         key = hashlib.sha256(json.dumps([src, tag, answers_text, manifest_text, version_from]).encode()).hexdigest()[:20]
         with self._lock:
             future = self._renders.get(key)
             if future is None:
                 out = self.scratch / key
                 shutil.rmtree(out, ignore_errors=True)
-                future = self._pool.submit(render_release, src, tag, answers_text, manifest_text, version_from, str(out))
+                future = self._pool.submit(render_release, src, tag, answers_text, manifest_text, version_from, str(out),
+                                           str(sample), sorted(files))
                 self._renders[key] = future
         return future.result()
 

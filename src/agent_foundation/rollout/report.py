@@ -88,36 +88,36 @@ class LiveReport:
         self.journal.parent.mkdir(parents=True, exist_ok=True)
         self._journal = open(self.journal, "w", encoding="utf-8")  # noqa: SIM115 - open for the whole run
         self._append({"header": header})
-        self._rewrite(force=True)
+        self._rewrite()
 
     def _append(self, record: dict[str, Any]) -> None:
         self._journal.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._journal.flush()
         os.fsync(self._journal.fileno())
 
-    def _rewrite(self, *, force: bool = False, complete: bool = False) -> dict[str, Any]:
-        data = assemble(self.header, self.rows, complete=complete, seconds=time.monotonic() - self.started)
+    def _rewrite(self, *, complete: bool = False) -> dict[str, Any]:
+        started = time.monotonic()
+        data = assemble(self.header, self.rows, complete=complete, seconds=started - self.started)
+        write_atomically(self.path, dumps(data))
         now = time.monotonic()
-        if force or now >= self._next_rewrite:
-            write_atomically(self.path, dumps(data))
-            spent = time.monotonic() - now
-            self._next_rewrite = time.monotonic() + spent / REWRITE_SHARE
+        self._next_rewrite = now + (now - started) / REWRITE_SHARE
         return data
 
     def add(self, row: dict[str, Any]) -> None:
         with self._lock:
             self.rows.append(row)
             self._append({"row": row})
-            self._rewrite()
+            if time.monotonic() >= self._next_rewrite:
+                self._rewrite()
 
     def snapshot(self) -> dict[str, Any]:
         """What was done so far, written to disk now (a run being stopped)."""
         with self._lock:
-            return self._rewrite(force=True)
+            return self._rewrite()
 
     def finish(self) -> dict[str, Any]:
         with self._lock:
-            data = self._rewrite(force=True, complete=True)
+            data = self._rewrite(complete=True)
             self._journal.close()
             with_suppressed_unlink(str(self.journal))
             return data
