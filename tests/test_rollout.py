@@ -270,17 +270,16 @@ def test_shards_merged_give_exactly_the_report_of_one_run(fleet, tmp_path):
 
 @pytest.fixture(scope="module")
 def slow_fleet(tmp_path_factory):
-    """Two teams whose hand-added hook sends them through the full path (each update takes seconds)."""
+    """Two teams whose edit of a registry skill sends them through the full path (each update takes seconds)."""
     base = tmp_path_factory.mktemp("killed")
     template = build_template_versions(base / "agent-foundation")
     remotes = base / "remotes"
     remotes.mkdir()
     for slug in ("kilo", "lima"):
         work = render_team(base / "teams" / slug, {"team_slug": slug}, template=template, vcs_ref="v0.1.0")
-        settings = json.loads((work / ".claude/settings.json").read_text())
-        settings["hooks"]["PreToolUse"].append({"matcher": "Bash", "hooks": [{"type": "command", "command": "echo ours"}]})
-        (work / ".claude/settings.json").write_text(json.dumps(settings, indent=2) + "\n")
-        commit_all(work, "a hand-added hook")
+        with (work / ".claude/skills/security-review/SKILL.md").open("a") as handle:
+            handle.write("\nPayments: also check idempotency keys.\n")  # kept by the update, and named
+        commit_all(work, "the team tweaks a registry skill")
         publish(work, remotes)
     return {"template": template, "remotes": remotes}
 
@@ -327,7 +326,7 @@ def test_a_killed_run_leaves_a_valid_report_and_the_next_run_recovers_its_clone(
 
     again = start_rollout(slow_fleet, workdir, report)
     out, err = again.communicate(timeout=300)
-    assert again.returncode == 0, err
+    assert again.returncode == 0, report.read_text()
     rows = {row["team"]: row for row in json.loads(report.read_text())["repos"]}
     assert json.loads(report.read_text())["complete"] and not journal.exists()
     assert rows["kilo"]["status"] == rows["lima"]["status"] == "updated"
