@@ -42,6 +42,7 @@ COSINE_THRESHOLD = 0.22  # TF-IDF cosine for the same job written differently (l
 TOP_TERMS = 20  # heaviest terms per document; candidate pairs share MIN_SHARED_TERMS of them
 MIN_SHARED_TERMS = 2
 BACKGROUND_SAMPLES = 600
+BUCKET_PEERS = 3  # members of a MinHash bucket each member is compared with
 BACKGROUND_MADS = 10
 LINKAGE_FRACTION = 0.8  # groups join when their mean cosine is at least this share of the threshold
 LINKAGE_SAMPLE = 20  # members of each group the mean is taken over (bounds the work for a popular job)
@@ -267,14 +268,18 @@ def group(docs: Iterable[Doc], threshold: float = DEFAULT_THRESHOLD, *, boilerpl
     for bucket in buckets.values():
         if len(bucket) < 2:
             continue
-        for position, a in enumerate(bucket):
-            for b in bucket[position + 1:]:
+        # each member against the bucket's first few members only: a group of copies grows with the fleet, and
+        # comparing all its pairs would make the work grow with its square
+        for position in range(1, len(bucket)):
+            b = bucket[position]
+            for a in bucket[:min(position, BUCKET_PEERS)]:
                 if uf.find(a) != uf.find(b):
                     jaccard_pairs += 1
                     if jaccard(sets[a], sets[b]) >= threshold:
                         uf.union(a, b)
-            if position >= 30:  # a huge bucket: every member was compared with its first 30 already
-                break
+                        break
+                else:
+                    break
 
     # the same job written differently: TF-IDF cosine over candidate pairs sharing two heavy terms
     terms = [content_terms(doc) for doc in stripped]
