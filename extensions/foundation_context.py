@@ -11,17 +11,21 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import re
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 from copier.errors import UserMessageError
 from copier_template_extensions import ContextHook
+from jinja2 import pass_context
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "agent_foundation"
 ANSWER_KEYS = ("team_name", "team_slug", "owner", "permission_profile", "stacks", "skills", "mcp_servers")
-OPTIONAL_KEYS = ("extra_allow", "extra_ask", "extra_deny", "extra_settings", "extra_network_hosts", "extra_mcp_servers", "audit_log")
+OPTIONAL_KEYS = ("extra_allow", "extra_ask", "extra_deny", "extra_settings", "extra_network_hosts", "extra_mcp_servers", "audit_log",
+                 "support_channel")
 
 
 def _fresh_import(*modules: str) -> list[Any]:
@@ -40,8 +44,24 @@ def _fresh_import(*modules: str) -> list[Any]:
         sys.modules.update(saved)
 
 
+# Letters that Unicode does not decompose into an ASCII letter and a mark.
+_TRANSLITERATION = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE", "ł": "l",
+                                  "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "TH", "ı": "i"})
+SLUG_MAX = 39
+
+
+def team_slug(name: str) -> str:
+    """The team's name as a slug: "Équipe Paiements" -> equipe-paiements (letters transliterated, not dropped)."""
+    decomposed = unicodedata.normalize("NFKD", str(name).translate(_TRANSLITERATION))
+    ascii_name = decomposed.encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"^[^a-z]+", "", re.sub(r"[^a-z0-9]+", "-", ascii_name))
+    return slug[:SLUG_MAX].rstrip("-")
+
+
 class FoundationFacade:
     """What copier.yml's choices, defaults and validators call (as `foundation.*`)."""
+
+    team_slug = staticmethod(team_slug)
 
     def __init__(self, data: Any, render: Any):
         self.data = data
@@ -173,10 +193,33 @@ def _reuse_compiled_strings(environment: Any) -> None:
     environment.compile = compile_once
 
 
+class AnswerRefused(SystemExit):
+    """A refused --data answer: its message alone, exit 1, no traceback."""
+
+
+@pass_context
+def answer_error(context: Any, message: Any, question: str) -> str:
+    """A validator's message, passed through (`{{ ... | answer_error('team_slug') }}`).
+
+    At a prompt, Copier shows the message on one line after its own "Validation error for question ..." prefix,
+    and the terminal cuts the rest: messages start with the fix. An answer given with --data is validated
+    outside any prompt, and Copier lets the ValueError out as a traceback of forty lines; for that answer the
+    refusal ends the run here with the message alone. It has to be a SystemExit: Copier turns any Exception
+    raised while rendering a validator into the same ValueError.
+    """
+    message = str(message).strip()
+    conf = context.get("_copier_conf")
+    given = conf["data"] if conf is not None and "data" in conf else {}
+    if message and question in given:
+        raise AnswerRefused(f"{question}: {message}")
+    return message
+
+
 class FoundationContext(ContextHook):
     def __init__(self, environment: Any):
         super().__init__(environment)
         _reuse_compiled_strings(environment)
+        environment.filters["answer_error"] = answer_error
         foundation_module, self.render = _fresh_import("foundation", "render")
         try:
             data = foundation_module.load_foundation(TEMPLATE_ROOT / "foundation")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
 from copier import run_copy
+
+from agent_foundation.demo import copy_checkout
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 CANONICAL_ANSWERS = TEMPLATE_ROOT / "tests" / "canonical-answers.yml"
@@ -37,17 +38,7 @@ def commit_all(repo: Path, message: str = "commit") -> None:
 def copy_template(dst: Path, tag: str | None = "v0.1.0") -> Path:
     """A throwaway git repository of this checkout's tracked and untracked (not ignored) files, committed and
     tagged: what tests break, release or promote into, never this repository itself."""
-    listing = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=TEMPLATE_ROOT,
-        capture_output=True, check=True, timeout=30,
-    ).stdout.decode().split("\0")
-    for relative in filter(None, listing):
-        source = TEMPLATE_ROOT / relative
-        if not source.is_file() or relative.startswith(("node_modules/", ".venv/")):
-            continue
-        target = dst / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
+    copy_checkout(TEMPLATE_ROOT, dst)
     commit_all(dst, "agent-foundation")
     if tag:
         git(dst, "tag", "-a", tag, "-m", tag)

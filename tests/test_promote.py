@@ -37,8 +37,9 @@ def promote(repo: Path, folder: Path, *extra: str):
     return cli(repo, "promote", str(folder), *extra)
 
 
-def assert_refused(result, *fragments: str) -> None:
-    assert result.returncode == 1, result.stdout + result.stderr
+def assert_refused(result, *fragments: str, code: int = 1) -> None:
+    """Refused; exit 2 when the command line itself is wrong, 1 when the skill or the registry is."""
+    assert result.returncode == code, result.stdout + result.stderr
     assert "promote: refused:" in result.stderr
     for fragment in fragments:
         assert fragment in result.stderr, result.stderr
@@ -167,7 +168,7 @@ def test_refuses_a_folder_that_is_a_symlink_or_has_no_skill(repo: Path, tmp_path
     folder = team_skill(tmp_path)
     link = tmp_path / "api-conventions"
     os.symlink(folder, link)
-    assert_refused(promote(repo, link, "--team", "payments-api", "--risk", "low", "--owner", "x", "--yes"), "is a symbolic link")
+    assert_refused(promote(repo, link, "--team", "payments-api", "--risk", "low", "--owner", "x", "--yes"), "is a symbolic link", code=2)
     empty = tmp_path / "empty-skill"
     empty.mkdir()
     assert_refused(promote(repo, empty, "--team", "payments-api", "--risk", "low", "--owner", "x", "--yes"), "SKILL.md: (file): is missing")
@@ -180,13 +181,15 @@ def test_refuses_a_folder_that_is_a_symlink_or_has_no_skill(repo: Path, tmp_path
 )
 def test_never_prompts_without_a_terminal_and_names_the_missing_flag(repo: Path, tmp_path: Path, flags: list[str], missing: str) -> None:
     result = promote(repo, team_skill(tmp_path), "--team", "payments-api", *flags)
-    assert_refused(result, missing)
+    assert_refused(result, missing, code=2)
     assert_untouched(repo)
 
 
 def test_refuses_a_bad_team_slug_and_risk(repo: Path, tmp_path: Path) -> None:
     folder = team_skill(tmp_path)
-    assert_refused(promote(repo, folder, "--team", "Payments API", "--risk", "low", "--owner", "x", "--yes"), "is not a team slug")
+    assert_refused(promote(repo, folder, "--team", "Payments API", "--risk", "low", "--owner", "x", "--yes"), "is not a team slug", code=2)
+    assert_refused(promote(repo, tmp_path / "no-such-skill", "--team", "payments-api", "--risk", "low", "--owner", "x", "--yes"),
+                   "is not a folder", code=2)
     result = promote(repo, folder, "--team", "payments-api", "--risk", "extreme", "--owner", "x", "--yes")
     assert result.returncode == 2 and "invalid choice: 'extreme'" in result.stderr
     assert_untouched(repo)

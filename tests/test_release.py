@@ -43,10 +43,11 @@ def state(repo: Path) -> tuple[str, str, str, str]:
     )
 
 
-def assert_refused(repo: Path, version: str, *fragments: str, extra: tuple[str, ...] = ("--yes",)) -> None:
+def assert_refused(repo: Path, version: str, *fragments: str, extra: tuple[str, ...] = ("--yes",), code: int = 1) -> None:
+    """Refused with nothing changed; exit 2 when the command line itself is wrong, 1 for the repository's state."""
     before = state(repo)
     result = cli(repo, "release", version, *extra)
-    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.returncode == code, result.stdout + result.stderr
     assert "release: refused:" in result.stderr and "nothing was changed" in result.stderr
     for fragment in fragments:
         assert fragment in result.stderr, result.stderr
@@ -71,13 +72,13 @@ def test_release_moves_unreleased_commits_and_tags(repo: Path) -> None:
 def test_refuses_a_non_semver(repo: Path) -> None:
     with_unreleased_entry(repo)
     for bad in ("0.2", "v1", "1.2.3-rc1", "latest", "01.2.3"):
-        assert_refused(repo, bad, "is not a semantic version", "MAJOR.MINOR.PATCH")
+        assert_refused(repo, bad, "is not a semantic version", "MAJOR.MINOR.PATCH", code=2)
 
 
 def test_refuses_a_version_not_greater_than_the_last_tag(repo: Path) -> None:
     with_unreleased_entry(repo)
-    assert_refused(repo, "0.1.0", "v0.1.0 is not greater than the last release v0.1.0")
-    assert_refused(repo, "v0.0.9", "v0.0.9 is not greater than the last release v0.1.0")
+    assert_refused(repo, "0.1.0", "v0.1.0 is not greater than the last release v0.1.0", code=2)
+    assert_refused(repo, "v0.0.9", "v0.0.9 is not greater than the last release v0.1.0", code=2)
 
 
 def test_refuses_a_dirty_tree(repo: Path) -> None:
@@ -111,7 +112,7 @@ def test_refuses_when_the_registry_check_fails(repo: Path) -> None:
 
 def test_refuses_without_yes_and_without_a_terminal(repo: Path) -> None:
     with_unreleased_entry(repo)
-    assert_refused(repo, "0.2.0", "pass --yes", extra=())
+    assert_refused(repo, "0.2.0", "pass --yes", extra=(), code=2)
 
 
 def test_release_function_raises_with_the_same_message(repo: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import yaml
 from tests.rendering import TEMPLATE_ROOT, canonical_answers
 
 sys.path.insert(0, str(TEMPLATE_ROOT / "src"))
+from agent_foundation import render  # noqa: E402
 from agent_foundation.foundation import load_foundation, skill_frontmatter_problems, split_frontmatter  # noqa: E402
 
 FOUNDATION = load_foundation(TEMPLATE_ROOT / "foundation")
@@ -130,15 +132,44 @@ def test_skill_limits_are_enforced():
 
 def test_org_rules_load_without_touching_claude_md(rendered_team):
     rules = (rendered_team / ".claude/rules/org-rules.md").read_text()
-    assert FOUNDATION.org_rules in rules
+    team_rules = render.team_org_rules(FOUNDATION, canonical_answers())
+    assert team_rules in rules
     assert "Payments API" in (rendered_team / "CLAUDE.md").read_text()
     agents = (rendered_team / "AGENTS.md").read_text()
-    assert FOUNDATION.org_rules.strip() in agents and agents.count("agent-foundation:begin") == 1
+    assert team_rules.strip() in agents and agents.count("agent-foundation:begin") == 1
 
 
-def test_team_slug_is_derived_from_the_name(copie):
+def test_the_org_rules_point_to_the_teams_support_channel(rendered_team):
+    """The rules tell people and agents where to ask a human: the support_channel answer, nothing to look up."""
+    assert render.SUPPORT_CHANNEL in FOUNDATION.org_rules
+    for path in (".claude/rules/org-rules.md", "AGENTS.md", "CLAUDE.md"):
+        text = (rendered_team / path).read_text()
+        assert "in #payments-dev" in " ".join(text.split()) and "{{" not in text, path
+    assert "named in your CLAUDE.md" not in (rendered_team / ".claude/rules/org-rules.md").read_text()
+
+
+def test_the_support_channel_defaults_to_the_owner():
+    answers = {key: value for key, value in canonical_answers().items() if key != "support_channel"}
+    assert "the platform team, in payments@example.com" in " ".join(render.team_org_rules(FOUNDATION, answers).split())
+
+
+@pytest.mark.parametrize(("name", "slug"), [("Ledger & Billing (EU)", "ledger-billing-eu"),
+                                            ("Équipe Paiements", "equipe-paiements")])
+def test_team_slug_is_derived_from_the_name(copie, name, slug):
     answers = {key: value for key, value in canonical_answers().items() if key != "team_slug"}
-    result = copie.copy(extra_answers={**answers, "team_name": "Ledger & Billing (EU)"}, template_dir=TEMPLATE_ROOT)
+    result = copie.copy(extra_answers={**answers, "team_name": name}, template_dir=TEMPLATE_ROOT)
     assert result.exit_code == 0, result.exception
-    assert result.answers["team_slug"] == "ledger-billing-eu"
-    assert json.loads((result.project_dir / ".claude/settings.json").read_text())["env"]["AGENT_FOUNDATION_TEAM"] == "ledger-billing-eu"
+    assert result.answers["team_slug"] == slug
+    assert json.loads((result.project_dir / ".claude/settings.json").read_text())["env"]["AGENT_FOUNDATION_TEAM"] == slug
+
+
+@pytest.mark.parametrize(("name", "slug"), [
+    ("Équipe Paiements", "equipe-paiements"), ("Zahlungsverkehr Straße", "zahlungsverkehr-strasse"),
+    ("Øresund Ærø Łódź", "oresund-aero-lodz"), ("  42 Crème brûlée!  ", "creme-brulee"), ("Ça va", "ca-va"),
+    ("x" * 50, "x" * 39), ("決済チーム", ""),
+])
+def test_team_slug_transliterates_letters_instead_of_dropping_them(name, slug):
+    spec = importlib.util.spec_from_file_location("foundation_context_slug", TEMPLATE_ROOT / "extensions/foundation_context.py")
+    extension = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extension)
+    assert extension.team_slug(name) == slug

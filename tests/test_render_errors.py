@@ -54,6 +54,16 @@ def test_bad_answer_fails_clearly_and_leaves_nothing(tmp_path, data, expected):
     for text in expected:
         assert text in run.stderr, run.stderr[-2000:]
     assert not dst.exists()
+    (question,) = data
+    if question not in CHOICE_QUESTIONS:
+        # a validator's refusal: the message alone, naming the answer, not Copier's forty-line traceback
+        assert "Traceback" not in run.stderr, run.stderr[-3000:]
+        assert any(line.startswith(f"{question}: ") for line in run.stderr.splitlines()), run.stderr
+
+
+# Copier checks a choice before any validator runs, and lets the refusal out as a traceback; its last line
+# names the answer and the valid choices.
+CHOICE_QUESTIONS = {"permission_profile", "stacks", "skills", "mcp_servers"}
 
 
 def test_narrow_extra_rules_are_accepted(tmp_path):

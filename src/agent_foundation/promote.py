@@ -30,6 +30,14 @@ from .registry import SUMMARY_MAX, parse_version, skill_folder_problems
 class PromotionRefused(Exception):
     """The skill cannot enter the registry; the message says why and what to do."""
 
+    exit_code = 1
+
+
+class PromotionMisused(PromotionRefused):
+    """The command line is wrong: a missing or malformed option, a source that is not a folder."""
+
+    exit_code = 2
+
 
 def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
@@ -40,7 +48,7 @@ def _ask(flag: str, value: Any, question: Any) -> Any:
     if value is not None:
         return value
     if not _interactive():
-        raise PromotionRefused(f"{flag} is required when there is no terminal to ask on (pass {flag} ...)")
+        raise PromotionMisused(f"{flag} is required when there is no terminal to ask on (pass {flag} ...)")
     answer = question().ask()
     if answer is None:
         raise PromotionRefused("cancelled")
@@ -84,10 +92,12 @@ def promote(root: Path, source: Path, *, team: str, risk: str | None = None, own
             summary: str | None = None, recommended: bool | None = None, yes: bool = False) -> dict[str, Any]:
     root, source = Path(root), Path(source)
     if source.is_symlink():
-        raise PromotionRefused(f"{source} is a symbolic link; promote the real folder")
+        raise PromotionMisused(f"{source} is a symbolic link; promote the real folder")
     source = source.absolute()
+    if not source.is_dir():
+        raise PromotionMisused(f"{source} is not a folder; give the skill's folder, e.g. ../payments-api/.claude/skills/api-conventions")
     if not SKILL_NAME.match(team):
-        raise PromotionRefused(f"--team {team!r} is not a team slug (lowercase letters, digits and hyphens, e.g. payments-api)")
+        raise PromotionMisused(f"--team {team!r} is not a team slug (lowercase letters, digits and hyphens, e.g. payments-api)")
     name, frontmatter = validate_source(source)
     try:
         foundation = load_foundation(root / "foundation")
@@ -122,16 +132,16 @@ def promote(root: Path, source: Path, *, team: str, risk: str | None = None, own
                 summary = _ask("--summary", None, lambda: __import__("questionary").text("One-line summary shown in the skills question", default=summary))
         recommended = bool(recommended)
     if risk not in RISKS:
-        raise PromotionRefused(f"--risk {risk!r} is not one of {', '.join(RISKS)}")
+        raise PromotionMisused(f"--risk {risk!r} is not one of {', '.join(RISKS)}")
     if not str(owner).strip():
-        raise PromotionRefused("--owner is empty: name the team or person who maintains the skill")
+        raise PromotionMisused("--owner is empty: name the team or person who maintains the skill")
     if len(summary) > SUMMARY_MAX or not summary.strip():
-        raise PromotionRefused(f"--summary must be 1-{SUMMARY_MAX} characters")
+        raise PromotionMisused(f"--summary must be 1-{SUMMARY_MAX} characters")
 
     action = f"update {name} {existing.version} -> {version}" if existing else f"add {name} {version}"
     if not yes:
         if not _interactive():
-            raise PromotionRefused(f"about to {action} from team {team}: pass --yes to confirm without a terminal")
+            raise PromotionMisused(f"about to {action} from team {team}: pass --yes to confirm without a terminal")
         import questionary
 
         if not questionary.confirm(f"{action.capitalize()} (origin team {team}, risk {risk}, owner {owner})?", default=True).ask():
@@ -197,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
                          summary=args.summary, recommended=args.recommended, yes=args.yes)
     except PromotionRefused as refusal:
         print(f"promote: refused: {refusal}", file=sys.stderr)
-        return 1
+        return refusal.exit_code
     if result["previous"]:
         print(f"promote: {result['name']} {result['previous']} -> {result['version']} (re-promoted by {args.team})")
     else:

@@ -23,6 +23,14 @@ from .foundation import FoundationError, load_foundation
 class ReleaseRefused(Exception):
     """The release cannot be made; nothing was changed."""
 
+    exit_code = 1
+
+
+class ReleaseMisused(ReleaseRefused):
+    """The command line asks for what cannot be: a malformed or too low version, no --yes without a terminal."""
+
+    exit_code = 2
+
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return registry.git(root, *args, check=False)
@@ -32,7 +40,7 @@ def release(root: Path, version: str, *, yes: bool = False, today: datetime.date
     root = Path(root)
     parsed = registry.parse_version(version)
     if parsed is None:
-        raise ReleaseRefused(f"{version!r} is not a semantic version: give MAJOR.MINOR.PATCH, e.g. 1.4.0")
+        raise ReleaseMisused(f"{version!r} is not a semantic version: give MAJOR.MINOR.PATCH, e.g. 1.4.0")
     version = ".".join(map(str, parsed))
     tag = f"v{version}"
     if _git(root, "rev-parse", "--is-inside-work-tree").returncode != 0:
@@ -44,7 +52,7 @@ def release(root: Path, version: str, *, yes: bool = False, today: datetime.date
         raise ReleaseRefused(f"the working tree is not clean; commit or remove these first:\n{shown}")
     tags = registry.release_tags(root)
     if tags and parsed <= tags[-1][0]:
-        raise ReleaseRefused(f"{tag} is not greater than the last release {tags[-1][1]}; choose a higher version")
+        raise ReleaseMisused(f"{tag} is not greater than the last release {tags[-1][1]}; choose a higher version")
     previous = tags[-1][1] if tags else None
 
     text = changelog.read(root)
@@ -61,7 +69,7 @@ def release(root: Path, version: str, *, yes: bool = False, today: datetime.date
 
     if not yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
-            raise ReleaseRefused(f"about to commit and tag {tag}: pass --yes to confirm without a terminal")
+            raise ReleaseMisused(f"about to commit and tag {tag}: pass --yes to confirm without a terminal")
         import questionary
 
         if not questionary.confirm(f"Release {tag} (previous: {previous or 'none'})?", default=True).ask():
@@ -121,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     except ReleaseRefused as refusal:
         print(f"release: refused: {refusal}", file=sys.stderr)
         print("release: nothing was changed", file=sys.stderr)
-        return 1
+        return refusal.exit_code
     print(f"release: committed and tagged {tag}")
     print(f"Next: git push origin HEAD {tag}   (teams then run python3 .claude/foundation/update.py)")
     return 0

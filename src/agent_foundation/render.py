@@ -183,12 +183,12 @@ def extra_network_host_errors(hosts: Any) -> list[str]:
         return []
     example = 'e.g. ["artifacts.internal.example.com", "*.api.example.com"]'
     if not isinstance(hosts, list):
-        return [f"extra_network_hosts must be a YAML list of host names, {example}"]
+        return [f"use a list of hosts: a YAML list of host names, {example}"]
     errors = []
     for host in hosts:
         why = host_pattern_problem(host)
         if why:
-            errors.append(f"extra_network_hosts: {host!r} {why}; write the host only, {example}")
+            errors.append(f"write the host only, {example}: {host!r} {why}")
     return errors
 
 
@@ -255,27 +255,27 @@ def rule_covers(rule: str, tool: str, value: str) -> bool:
     return bool(_path_pattern(arg).fullmatch(value.removeprefix("./")))
 
 
+# Answer errors start with the fix: at a prompt, Copier shows one line, after "Validation error for question
+# 'extra_allow': ", and an 80-column terminal cuts the rest (tests/test_prompt_messages.py checks each fix shows).
+
+
 def extra_rule_errors(foundation: Foundation, rules: Any, kind: str) -> list[str]:
-    """Why the team's extra allow/ask rules cannot be accepted; empty when they can."""
-    field = f"extra_{kind}"
+    """Why the team's extra allow/ask/deny rules cannot be accepted, fix first; empty when they can."""
     if rules in (None, "", []):
         return []
     if not isinstance(rules, list):
-        return [f'{field} must be a list of permission rules, e.g. ["Bash(make test:*)"]']
+        return ['use a list: ["Bash(make test:*)"]; one permission rule per item']
     errors = []
     for rule in rules:
         why = check_rule_syntax(rule)
         if why:
-            errors.append(f"{field}: {rule!r} {why}; write it like Bash(make test:*) or Read(./docs/**)")
+            errors.append(f"write it like Bash(make test:*): {rule!r} {why} (or Read(./docs/**) for a path)")
             continue
         if kind != "allow":
             continue
         for tool, value, reason in _danger_probes(foundation):
             if rule_covers(rule, tool, value):
-                errors.append(
-                    f"{field}: {rule!r} would allow {tool}({value}), but {reason}; "
-                    "allow only the specific commands your team needs, e.g. Bash(make test:*)"
-                )
+                errors.append(f"narrow it, e.g. Bash(make test:*): {rule!r} would allow {tool}({value}), but {reason}")
                 break
     return errors
 
@@ -292,19 +292,19 @@ def extra_settings_errors(extra: Any) -> list[str]:
     if extra in (None, "", {}):
         return []
     if not isinstance(extra, dict):
-        return ['extra_settings must be a mapping of settings.json keys, e.g. {"env": {"LOG_LEVEL": "debug"}}']
+        return ['use a YAML mapping of settings.json keys, e.g. {"env": {"LOG_LEVEL": "debug"}}']
     errors = []
     for key, value in extra.items():
         if key not in TEAM_SETTINGS_KEYS:
             errors.append(
-                f"extra_settings: {key!r} belongs to the foundation's posture; use extra_allow, extra_ask or "
-                "extra_deny for permissions, .claude/settings.local.json for personal settings, or ask the platform team"
+                f"remove {key!r}: it is the foundation's posture; permissions go in extra_allow, extra_ask or "
+                "extra_deny, personal settings in .claude/settings.local.json"
             )
         elif key == "hooks":
             if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
-                errors.append("extra_settings: hooks must map event names to lists of hook entries, as in settings.json")
+                errors.append("hooks: {EVENT: [entries]}, as in settings.json: map each event name to a list of hook entries")
         elif key == "env" and (not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values())):
-            errors.append("extra_settings: env must map variable names to strings")
+            errors.append("quote every env value: env maps variable names to strings")
     return errors
 
 
@@ -312,13 +312,13 @@ def extra_mcp_server_errors(foundation: Foundation, extra: Any) -> list[str]:
     if extra in (None, "", {}):
         return []
     if not isinstance(extra, dict):
-        return ["extra_mcp_servers must map server names to .mcp.json server entries"]
+        return ["use {name: .mcp.json entry}: a mapping of server names to .mcp.json server entries"]
     errors = []
     for name, config in extra.items():
         if name in foundation.mcp_servers:
-            errors.append(f"extra_mcp_servers: {name!r} is a vetted server; choose it in mcp_servers instead")
+            errors.append(f"move it to mcp_servers: {name!r} is a vetted server, choose it there")
         elif not isinstance(config, dict) or not (config.get("command") or config.get("url")):
-            errors.append(f"extra_mcp_servers: {name!r} needs a command or a url, as in .mcp.json")
+            errors.append(f"add a command or a url: {name!r} needs one, as in .mcp.json")
     return errors
 
 
@@ -443,10 +443,19 @@ def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dic
     }
 
 
-def org_rules(foundation: Foundation) -> str:
+SUPPORT_CHANNEL = "{{ support_channel }}"  # where foundation/org-rules.md names the team's place to ask a human
+
+
+def team_org_rules(foundation: Foundation, answers: dict[str, Any]) -> str:
+    """The organisation's rules with the team's support channel where they point people to ask."""
+    channel = str(answers.get("support_channel") or answers.get("owner") or "your team's channel")
+    return foundation.org_rules.replace(SUPPORT_CHANNEL, channel)
+
+
+def org_rules(foundation: Foundation, answers: dict[str, Any]) -> str:
     return (
         "<!-- Managed by agent-foundation: the platform team changes this file through a release. "
-        "Put your team's own rules in another file under .claude/rules/. -->\n" + foundation.org_rules
+        "Put your team's own rules in another file under .claude/rules/. -->\n" + team_org_rules(foundation, answers)
     )
 
 
@@ -456,7 +465,7 @@ def agents_section(foundation: Foundation, answers: dict[str, Any]) -> str:
     lines = [
         AGENTS_BEGIN,
         "",
-        foundation.org_rules.strip(),
+        team_org_rules(foundation, answers).strip(),
         "",
         "## Guardrails in this repository",
         "",
@@ -514,7 +523,7 @@ def generated_files(foundation: Foundation, answers: dict[str, Any], version: st
         ".claude/settings.json": dumps(settings(foundation, answers)),
         ".mcp.json": dumps(mcp_config(foundation, answers)),
         ".claude/foundation/policy.json": dumps(policy(foundation, answers, version)),
-        ".claude/rules/org-rules.md": org_rules(foundation),
+        ".claude/rules/org-rules.md": org_rules(foundation, answers),
         ".claude/.gitignore": claude_gitignore(),
         ".claude/foundation/CHANGELOG.md": changelog(foundation),
     }

@@ -256,6 +256,15 @@ def _output(target: str) -> Iterator[Any]:
 open_output = _output  # public: "-" is stdout, anything else a file (parent folders made); used by rollout
 
 
+def refuse_missing_sources(command: str, source_args: list[str]) -> bool:
+    """Name each command-line source that is neither a git URL nor an existing file or folder (a usage error)."""
+    missing = [source for source in source_args if not sources.is_url(source) and not Path(source).expanduser().exists()]
+    for source in missing:
+        print(f"agent-foundation {command}: {source} does not exist; give a team repository folder, a folder of them, "
+              "a file listing them, or a git URL", file=sys.stderr)
+    return bool(missing)
+
+
 def _count_sources(source_args: list[str]) -> int:
     try:
         refs, urls = sources.expand(source_args)
@@ -281,6 +290,8 @@ def run(args: argparse.Namespace) -> int:
         print("agent-foundation fleet: --similarity must be between 0 and 1 (e.g. 0.5)", file=sys.stderr)
         return 2
     merging = args.sources[0] == "merge"
+    if not merging and refuse_missing_sources("fleet", args.sources):
+        return 2
     try:
         shard = parse_shard(args.shard)
         if merging:
@@ -329,8 +340,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {args.html}", file=sys.stderr)
     if not wrote_stdout:
         output_terminal.show(data, top=args.top, stderr_only=False)
+    read = [r for r in data["repos"] if not r["error"]]
+    if not read:
+        print(f"agent-foundation fleet: no team repository found in {' '.join(args.sources)}" if not data["repos"] else
+              f"agent-foundation fleet: none of the {len(data['repos'])} repositories could be read (listed above)", file=sys.stderr)
+        return 1
     if args.fail_on_risk is not None:
-        worst = max((r["risk"]["score"] for r in data["repos"] if r["risk"]), default=0)
+        unread = len(data["repos"]) - len(read)
+        if unread:
+            print(f"agent-foundation fleet: {unread} repositories could not be read, so their risk is unknown", file=sys.stderr)
+            return 1
+        worst = max((r["risk"]["score"] for r in read if r["risk"]), default=0)
         if worst >= args.fail_on_risk:
             return 1
     return 0

@@ -443,7 +443,7 @@ def render(data: dict[str, Any], *, page_size: int = 100) -> str:
 <meta name="generator" content="agent-foundation fleet (report schema {_e(data['schema_version'])})">
 <title>Agent foundation fleet report</title><style>{CSS}</style></head>
 <body><header><h1>Agent foundation: fleet report</h1>
-<p>{_e(org['repos'])} repositories · {_e(org['teams'])} teams · latest release {_e(data['latest_release'] or 'unknown')} · generated {_e(data['generated_at'])} · mean risk {_e(org['mean_risk'])}</p></header>
+<p>{_e(org['repos'])} repositories · {_e(org['teams'])} teams · latest release {_e(data['latest_release'] or 'unknown')} · generated {_e(data['generated_at'])} · mean risk {_e('-' if org['mean_risk'] is None else org['mean_risk'])}</p></header>
 {nav}
 <main><div class="kpis">{kpis}</div>
 <div class="grid">{charts}</div>

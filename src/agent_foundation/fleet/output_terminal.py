@@ -98,7 +98,7 @@ def show(data: dict[str, Any], *, top: int = 25, console: Console | None = None,
     console.print(f"[bold]Organisation[/]: on latest {adoption['on_latest']}/{org['scanned']} ({pct(adoption['on_latest_fraction'])}), "
                   f"reuse fraction {pct(org['reuse']['fraction'])} ({org['reuse']['registry_skills_in_use']} registry / "
                   f"{org['reuse']['local_skills_in_use']} team-local skills), {org['teams_with_findings']} teams with findings, "
-                  f"{org['flagged_repos']} flagged repositories, {org['errors']} unreadable, mean risk {org['mean_risk']}")
+                  f"{org['flagged_repos']} flagged repositories, {org['errors']} unreadable, mean risk {'-' if org['mean_risk'] is None else org['mean_risk']}")
     versions = Table(title="Version adoption", title_justify="left")
     versions.add_column("version")
     versions.add_column("repos", justify="right")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..fleet.command import open_output
+from ..fleet.command import open_output, refuse_missing_sources
 from . import core, output, report
 
 # Options of a rollout that mean nothing to `rollout merge`, with their defaults
@@ -19,9 +19,11 @@ _ROLLOUT_ONLY = {"push": False, "jobs": None, "branch_prefix": "foundation/", "w
 def run(args: argparse.Namespace) -> int:
     if args.version == "merge":
         return run_merge(args)
-    args.jobs = args.jobs or os.cpu_count() or 2
+    args.jobs = args.jobs if args.jobs is not None else os.cpu_count() or 2
     if args.jobs < 1:
         return _bad("--jobs must be at least 1")
+    if refuse_missing_sources("rollout", args.sources):
+        return 2
     prefix = args.branch_prefix
     if not prefix or prefix.startswith("-") or " " in prefix or ".." in prefix:
         return _bad(f"--branch-prefix {prefix!r} does not make a valid branch name")

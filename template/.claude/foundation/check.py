@@ -27,10 +27,12 @@ MCP = ".mcp.json"
 POLICY = ".claude/foundation/policy.json"
 MANIFEST = ".claude/foundation/manifest.json"
 DEFAULT_MODES = ("default", "acceptEdits", "plan", "auto", "dontAsk", "bypassPermissions")
+# The one way to change an answer, everywhere (the answers file says the same, and so does the README).
+CHANGE_ANSWER = "python3 .claude/foundation/update.py --data 'NAME=VALUE'"
 RESTORE = (
     "Restore it: `git checkout -- {file}` if the change is not committed yet; otherwise re-render the foundation's "
     "files from your answers with `python3 .claude/foundation/update.py` (or `copier recopy --trust`). Team changes "
-    "belong in .claude/settings.local.json, your own .claude/rules/*.md, or your answers in .copier-answers.yml."
+    "belong in .claude/settings.local.json, your own .claude/rules/*.md, or your answers (`" + CHANGE_ANSWER + "`)."
 )
 DROPPED = (
     "Claude Code silently ignores a settings file that fails to load: every deny rule and every hook in it "
@@ -221,7 +223,8 @@ def _check_sandbox(sandbox: Any, floor: Any, file: str, partial: bool = False) -
         "Shell commands would then write outside the repository, read secrets or reach hosts nobody allowed.",
         ("Remove the sandbox settings from .claude/settings.local.json. " if partial else
          f"Restore the foundation's sandbox (it is floor.sandbox in {POLICY}). ")
-        + "A team adds hosts through extra_network_hosts in .copier-answers.yml (see docs/sandbox.md). "
+        + "A team adds hosts through its extra_network_hosts answer: `python3 .claude/foundation/update.py --data "
+        "'extra_network_hosts=[\"api.example.com\"]'` (the whole list; see docs/sandbox.md). "
         + ("" if partial else RESTORE.format(file=file)),
     )]
 
@@ -290,9 +293,10 @@ def _check_settings(repo: Path, settings: dict, policy: dict | None) -> list[Fin
             findings.append(Finding(
                 "allow-rule-too-broad", "error", SETTINGS,
                 _broad_allow_message(rule).format(profile=policy.get("profile", "team's")),
-                "Remove it. To allow a specific command for the whole team, add it to extra_allow in "
-                ".copier-answers.yml and run `copier update` (the render refuses rules that would allow what the "
-                "organisation denies); for yourself only, use .claude/settings.local.json.",
+                "Remove it. To allow a specific command for the whole team, add it to your extra_allow answer: "
+                "`python3 .claude/foundation/update.py --data 'extra_allow=[\"Bash(make test:*)\"]'` (the whole "
+                "list; the render refuses rules that would allow what the organisation denies); for yourself only, "
+                "use .claude/settings.local.json.",
             ))
     findings += _check_hooks(settings, floor.get("hooks") or {})
     findings += _check_sandbox(settings.get("sandbox"), floor.get("sandbox"), SETTINGS)
@@ -382,8 +386,9 @@ def _check_mcp(repo: Path, policy: dict, manifest: dict | None) -> list[Finding]
             findings.append(Finding(
                 "mcp-server-unvetted", "error", MCP,
                 f"MCP server {name!r} is not in the vetted registry: nobody has checked what its tools can read or send.",
-                f"Remove {name!r} from .mcp.json, or ask the platform team to vet it (then choose it in "
-                "mcp_servers in .copier-answers.yml). For a personal experiment use `claude mcp add --scope local`.",
+                f"Remove {name!r} from .mcp.json, or ask the platform team to vet it (then choose it with "
+                "`python3 .claude/foundation/update.py --interactive`). For a personal experiment use "
+                "`claude mcp add --scope local`.",
             ))
             continue
         expected = _vetted_config(name, policy, manifest)
@@ -394,7 +399,8 @@ def _check_mcp(repo: Path, policy: dict, manifest: dict | None) -> list[Finding]
                 "mcp-server-not-chosen", "error", MCP,
                 f"MCP server {name!r} is vetted but was added by hand, not chosen in your answers, so its pinned "
                 "version and its tool rules were never rendered.",
-                f"Remove it from .mcp.json and add {name!r} to mcp_servers in .copier-answers.yml, then `copier update`.",
+                f"Remove it from .mcp.json and choose {name!r} in your mcp_servers answer: "
+                "`python3 .claude/foundation/update.py --interactive` (or --data 'mcp_servers=[...]', the whole list).",
             ))
         elif not isinstance(config, dict) or not _config_matches(config, expected):
             findings.append(Finding(

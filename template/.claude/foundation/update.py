@@ -280,6 +280,39 @@ def changelog_between(changelog: str, old: str, new: str) -> str:
 # ---------------------------------------------------------------- running it
 
 
+# Copier's shorthands for template URLs, and the tags it takes for releases (PEP 440 versions, e.g. v1.2.0).
+URL_SHORTHANDS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
+RELEASE_TAG = re.compile(r"^v?\d+(\.\d+)*$")
+
+
+def has_no_release(repo: Path) -> bool:
+    """Whether the template recorded in the answers has no release tag at all.
+
+    Copier then takes its latest commit, and says "No git tags found in template; using HEAD as ref" once for
+    each of the three renders of an update; update.py says it once and asks Copier for HEAD itself. False when
+    the tags cannot be listed: Copier reports that on its own.
+    """
+    answers = repo / ".copier-answers.yml"
+    recorded = re.search(r"(?m)^_src_path: *(.+?) *$", answers.read_text(encoding="utf-8")) if answers.is_file() else None
+    if recorded is None:
+        return False
+    source = recorded.group(1).strip("'\"")
+    for shorthand, base in URL_SHORTHANDS.items():
+        if source.startswith(shorthand):
+            source = base + source[len(shorthand):].lstrip("/").removesuffix(".git") + ".git"
+    try:
+        listed = subprocess.run(["git", "ls-remote", "--tags", "--refs", "--", source], cwd=repo,
+                                capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    tags = [line.rsplit("refs/tags/", 1)[-1] for line in listed.stdout.splitlines()]
+    return listed.returncode == 0 and not any(RELEASE_TAG.match(tag) for tag in tags)
+
+
+def asks_for_a_version(args: list[str]) -> bool:
+    return any(arg in ("--vcs-ref", "-r") or arg.startswith(("--vcs-ref=", "-r")) for arg in args)
+
+
 def copier_command() -> list[str]:
     found = shutil.which("copier")
     if found:
@@ -318,6 +351,9 @@ def run(argv: list[str], repo: Path) -> int:
         for key, value in carry.data.items():
             command += ["--data", f"{key}={json.dumps(value)}"]
         command += passthrough
+        if not asks_for_a_version(passthrough) and has_no_release(repo):
+            print("update.py: the template has no release yet (no version tag); taking its latest commit", flush=True)
+            command += ["--vcs-ref", "HEAD"]
         print("$ " + " ".join(command), flush=True)
         result = subprocess.run(command, cwd=repo, stdin=None if interactive else subprocess.DEVNULL)
         if result.returncode != 0:

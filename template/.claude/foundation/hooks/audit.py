@@ -37,8 +37,23 @@ def _import_core():
 
 _core = _import_core()
 
+USAGE = """usage: python3 .claude/foundation/hooks/audit.py verify [LOG]
+  checks the audit log's hash chain; names every edited, deleted or truncated line.
+Claude Code runs `audit.py hook` on every agent event, with the event as JSON on stdin."""
+
+
+def main(argv: list) -> None:
+    if argv[1:] in (["-h"], ["--help"]):
+        print(USAGE)
+        sys.exit(0)
+    if len(argv) < 2 or (argv[1] == "hook" and sys.stdin.isatty()):  # a person, not the client: nothing is recorded
+        print(USAGE, file=sys.stderr)
+        sys.exit(2)
+    _core.run(argv)
+
+
 if __name__ == "__main__":
-    _core.run(sys.argv)
+    main(sys.argv)
 
 from audit_core import (  # noqa: E402  the public API, for the guard and for the platform's tools
     DEFAULT_LOG,

@@ -44,12 +44,24 @@ def __getattr__(name: str):
     return getattr(cached_import("guard_core"), name)
 
 
+USAGE = """usage: python3 .claude/foundation/hooks/guard.py explain "COMMAND"
+  shows whether the guard allows, asks about or blocks COMMAND, and why.
+Claude Code runs this file without arguments as a PreToolUse hook, with the tool call as JSON on stdin."""
+
+
 def main(argv: list) -> None:
     sys.dont_write_bytecode = True  # never leave __pycache__ in the foundation folder
+    if argv[1:] in (["-h"], ["--help"]):
+        print(USAGE)
+        sys.exit(0)
+    hook = len(argv) == 1 and not sys.stdin.isatty()  # a person at a terminal gets usage, and nothing is logged
+    if not hook and not (len(argv) > 2 and argv[1] == "explain"):
+        print(USAGE, file=sys.stderr)
+        sys.exit(2)
     if __name__ == "__main__":
         sys.modules.setdefault("guard", sys.modules["__main__"])
     core = cached_import("guard_core")
-    if len(argv) > 2 and argv[1] == "explain":
+    if not hook:
         sys.exit(core.explain(" ".join(argv[2:])))
     core.run_hook()
 

@@ -1,0 +1,79 @@
+"""A person who runs the foundation's hooks by hand gets usage, and nothing lands in the audit log; the client,
+which pipes the event on stdin, still gets a decision that is logged."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HOOKS = Path(".claude/foundation/hooks")
+
+
+@pytest.fixture
+def team(rendered_team: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(rendered_team, tmp_path / "team", symlinks=True))
+
+
+def audit_records(team: Path) -> list[str]:
+    return [line for log in (team / ".claude/audit").glob("*.jsonl") for line in log.read_text().splitlines()]
+
+
+def run_hook(team: Path, script: str, *args: str, terminal: bool = False, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a hook script as a person would (stdin a terminal) or as the client does (stdin a pipe)."""
+    env = {**os.environ, "CLAUDE_PROJECT_DIR": str(team)}
+    command = [sys.executable, str(team / HOOKS / script), *args]
+    if not terminal:
+        return subprocess.run(command, cwd=team, env=env, input=stdin or "", capture_output=True, text=True, timeout=30)
+    controller, terminal_end = pty.openpty()
+    try:
+        return subprocess.run(command, cwd=team, env=env, stdin=terminal_end, capture_output=True, text=True, timeout=30)
+    finally:
+        os.close(controller)
+        os.close(terminal_end)
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_guard_help_prints_usage_and_logs_nothing(team: Path, flag: str) -> None:
+    result = run_hook(team, "guard.py", flag)
+    assert result.returncode == 0, result.stderr
+    assert 'guard.py explain "COMMAND"' in result.stdout and "PreToolUse hook" in result.stdout
+    assert "blocked" not in result.stderr
+    assert audit_records(team) == []
+
+
+def test_guard_at_a_terminal_prints_usage_and_logs_nothing(team: Path) -> None:
+    result = run_hook(team, "guard.py", terminal=True)
+    assert result.returncode == 2
+    assert 'guard.py explain "COMMAND"' in result.stderr and "blocked" not in result.stderr
+    assert audit_records(team) == []
+
+
+@pytest.mark.parametrize("args", [[], ["hook"]])
+def test_audit_without_an_event_prints_usage_and_records_nothing(team: Path, args: list[str]) -> None:
+    result = run_hook(team, "audit.py", *args, terminal=True)
+    assert result.returncode == 2
+    assert "audit.py verify [LOG]" in result.stderr
+    assert audit_records(team) == []
+
+
+def test_audit_with_no_arguments_even_without_a_terminal_records_nothing(team: Path) -> None:
+    result = run_hook(team, "audit.py")
+    assert result.returncode == 2 and "audit.py verify [LOG]" in result.stderr
+    assert audit_records(team) == []
+
+
+def test_the_client_still_gets_decisions_and_records(team: Path) -> None:
+    event = {"hook_event_name": "PreToolUse", "session_id": "s", "cwd": str(team), "tool_name": "Bash",
+             "tool_input": {"command": "git push --force origin main"}}
+    result = run_hook(team, "guard.py", stdin=json.dumps(event))
+    assert result.returncode == 0 and json.loads(result.stdout)["hookSpecificOutput"]["permissionDecision"] == "deny"
+    result = run_hook(team, "audit.py", "hook", stdin=json.dumps({**event, "hook_event_name": "SessionStart"}))
+    assert result.returncode == 0, result.stderr
+    assert len(audit_records(team)) == 2
