@@ -280,9 +280,8 @@ def changelog_between(changelog: str, old: str, new: str) -> str:
 # ---------------------------------------------------------------- running it
 
 
-# Copier's shorthands for template URLs, and the tags it takes for releases (PEP 440 versions, e.g. v1.2.0).
+# Copier's shorthands for template URLs.
 URL_SHORTHANDS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
-RELEASE_TAG = re.compile(r"^v?\d+(\.\d+)*$")
 
 
 def has_no_release(repo: Path) -> bool:
@@ -306,7 +305,8 @@ def has_no_release(repo: Path) -> bool:
     except (OSError, subprocess.TimeoutExpired):
         return False
     tags = [line.rsplit("refs/tags/", 1)[-1] for line in listed.stdout.splitlines()]
-    return listed.returncode == 0 and not any(RELEASE_TAG.match(tag) for tag in tags)
+    releases = [version for version in map(versions.parse, tags) if version is not None and version.is_release]
+    return listed.returncode == 0 and not releases
 
 
 def asks_for_a_version(args: list[str]) -> bool:
