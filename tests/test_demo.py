@@ -45,7 +45,7 @@ def test_demo_renders_a_team_from_a_release_and_updates_it_to_the_next(registry_
 
     fleet = agent_foundation("--root", str(platform), "fleet", str(team), "--json", cwd=tmp_path)
     report = json.loads(fleet.stdout)
-    assert report["latest_release"] == "v0.6.0" and report["repos"][0]["releases_behind"] == 0, fleet.stdout
+    assert report["latest_release"].removeprefix("v") == "0.6.0" and report["repos"][0]["on_latest"], fleet.stdout
 
     again = agent_foundation("demo", str(folder), cwd=registry_checkout)
     assert again.returncode == 2 and "exists and is not empty" in again.stderr
