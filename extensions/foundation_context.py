@@ -25,7 +25,7 @@ TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "agent_foundation"
 ANSWER_KEYS = ("team_name", "team_slug", "owner", "permission_profile", "stacks", "skills", "mcp_servers")
 OPTIONAL_KEYS = ("extra_allow", "extra_ask", "extra_deny", "extra_settings", "extra_network_hosts", "extra_mcp_servers", "audit_log",
-                 "support_channel")
+                 "support_channel", "agents", "extra_codex_config")
 
 
 def _fresh_import(*modules: str) -> list[Any]:
@@ -82,6 +82,23 @@ class FoundationFacade:
         return json.dumps(
             {f"{name} ({s['risk']} risk) - {s['summary']}": name for name, s in self.data.mcp_servers.items()}
         )
+
+    def agent_choices(self) -> str:
+        return json.dumps({f"{name} - {a['summary']}": name for name, a in self.data.agents.items()})
+
+    def default_agents(self) -> str:
+        return json.dumps(self.data.always_on_agents)
+
+    def agents_error(self, chosen: Any) -> str:
+        missing = [name for name in self.data.always_on_agents if name not in (chosen or [])]
+        return f"agents must include {', '.join(missing)}: it is always on (add it back to your choice)" if missing else ""
+
+    def extra_codex_config_error(self, extra: Any) -> str:
+        return "\n".join(self._agents.codex.extra_config_errors(extra))
+
+    @functools.cached_property
+    def _agents(self) -> Any:
+        return _fresh_import("agents")[0]
 
     def recommended_skills(self) -> str:
         return json.dumps(self.data.recommended_skills)

@@ -79,6 +79,7 @@ class Foundation:
     skills: dict[str, Skill]
     mcp_servers: dict[str, dict[str, Any]]
     client: dict[str, Any] = dataclasses.field(default_factory=dict)  # client.yml: minimum version, sandbox
+    agents: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     @property
     def recommended_skills(self) -> list[str]:
@@ -87,6 +88,10 @@ class Foundation:
     @property
     def recommended_servers(self) -> list[str]:
         return [name for name, server in self.mcp_servers.items() if server.get("recommended")]
+
+    @property
+    def always_on_agents(self) -> list[str]:
+        return [name for name, agent in self.agents.items() if agent.get("always")]
 
 
 class _Collector:
@@ -116,16 +121,18 @@ def load_foundation(root: Path | str) -> Foundation:
     servers = (_read_yaml(root / "mcp-servers.yml", problems) or {}).get("servers") or {}
     skills = _load_skills(root / "skills", problems)
     client = _read_yaml(root / "client.yml", problems) or {}
+    agents = (_read_yaml(root / "agents.yml", problems) or {}).get("agents") or {}
 
     _check_policy(root / "policy.yml", policy or {}, problems)
     _check_profiles(root / "profiles.yml", profiles, problems)
     _check_stacks(root / "stacks.yml", stacks, problems)
     _check_client(root / "client.yml", client, problems)
     _check_servers(root / "mcp-servers.yml", servers, problems)
+    _check_agents(root / "agents.yml", agents, problems)
     _check_migrations(root / "migrations.yml", _read_yaml(root / "migrations.yml", problems) or {}, problems)
     if problems.problems:
         raise FoundationError(problems.problems)
-    return Foundation(root, org_rules or "", policy or {}, profiles, stacks, skills, servers, client)
+    return Foundation(root, org_rules or "", policy or {}, profiles, stacks, skills, servers, client, agents)
 
 
 def _read_text(path: Path, problems: _Collector) -> str | None:
@@ -330,6 +337,33 @@ def _check_client(path: Path, client: dict[str, Any], problems: _Collector) -> N
             problems.add(path, f"{where}.ask", "must be true or false", "say whether the command must always ask (true) or follows the profile (false)")
         if not isinstance(entry.get("reason"), str) or not entry.get("reason", "").strip():
             problems.add(path, f"{where}.reason", "is missing", "say why the command cannot run inside the sandbox")
+
+
+# The agents the renderer knows (one module each under src/agent_foundation/agents/); agents.yml lists which a team may choose.
+KNOWN_AGENTS = ("claude-code", "codex", "copilot", "cursor")
+
+
+def _check_agents(path: Path, agents: Any, problems: _Collector) -> None:
+    if not isinstance(agents, dict) or "claude-code" not in agents:
+        problems.add(path, "agents", "must map agent names to agents and list claude-code", "restore agents.yml from the last release")
+        return
+    for name, agent in agents.items():
+        where = f"agents.{name}"
+        if name not in KNOWN_AGENTS:
+            problems.add(path, where, f"{name!r} has no renderer", f"use one of {', '.join(KNOWN_AGENTS)} (a new agent needs its module under src/agent_foundation/agents/)")
+            continue
+        if not isinstance(agent, dict):
+            problems.add(path, where, "must be a mapping", "give summary, always, files and cannot_express")
+            continue
+        if not isinstance(agent.get("summary"), str):
+            problems.add(path, f"{where}.summary", "is missing", "add a one-line summary shown in the question")
+        if not isinstance(agent.get("always", False), bool):
+            problems.add(path, f"{where}.always", "must be true or false", "write always: true only for claude-code")
+        for key in ("files", "cannot_express"):
+            if not isinstance(agent.get(key, []), list) or not all(isinstance(v, str) for v in agent.get(key, [])):
+                problems.add(path, f"{where}.{key}", "must be a list of strings", f"list the {key.replace('_', ' ')} one per line")
+    if not agents["claude-code"].get("always") if isinstance(agents.get("claude-code"), dict) else False:
+        problems.add(path, "agents.claude-code.always", "must be true", "Claude Code is always on: write always: true")
 
 
 MIGRATION_KINDS = {"renamed_files": ("from", "to"), "renamed_answers": ("from", "to"), "retired_skills": None}

@@ -406,6 +406,8 @@ def mcp_config(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any
 
 def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dict[str, Any]:
     """What the guard, the audit hook and the posture check read at agent time."""
+    from . import agents
+
     rules = permission_rules(foundation, answers)
     return {
         "schema": SCHEMA_VERSION,
@@ -431,6 +433,7 @@ def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dic
         "audit": {"path": answers.get("audit_log") or DEFAULT_AUDIT_LOG},
         "team_settings_keys": sorted(TEAM_SETTINGS_KEYS),
         "client": {"minimum_version": foundation.client["minimum_version"]},
+        "agents": agents.floors(foundation, answers),
         "floor": {
             "deny": rules["deny"],
             "ask": foundation_ask_rules(foundation),
@@ -518,13 +521,13 @@ def skill_files(foundation: Foundation, skills: list[str]) -> dict[str, bytes]:
 
 
 def generated_files(foundation: Foundation, answers: dict[str, Any], version: str) -> dict[str, str]:
-    """Every foundation-owned file whose content is computed here, by its path in the team repository."""
+    """Every foundation-owned file whose content is computed here, by its path in the team repository: the
+    foundation's own (policy, changelog) and each chosen agent's native files (agents/<name>.py)."""
+    from . import agents
+
     return {
-        ".claude/settings.json": dumps(settings(foundation, answers)),
-        ".mcp.json": dumps(mcp_config(foundation, answers)),
+        **agents.generated_files(foundation, answers),
         ".claude/foundation/policy.json": dumps(policy(foundation, answers, version)),
-        ".claude/rules/org-rules.md": org_rules(foundation, answers),
-        ".claude/.gitignore": claude_gitignore(),
         ".claude/foundation/CHANGELOG.md": changelog(foundation),
     }
 
@@ -539,6 +542,8 @@ def verbatim_files(template_root: Path) -> dict[str, bytes]:
 
 
 def manifest(foundation: Foundation, answers: dict[str, Any], version: str, template_root: Path) -> dict[str, Any]:
+    from . import agents
+
     files: dict[str, str | bytes] = {}
     files.update(generated_files(foundation, answers, version))
     files.update(verbatim_files(template_root))
@@ -549,6 +554,7 @@ def manifest(foundation: Foundation, answers: dict[str, Any], version: str, temp
         "team": {"name": answers["team_name"], "slug": answers["team_slug"], "owner": answers["owner"]},
         "profile": answers["permission_profile"],
         "stacks": list(answers.get("stacks") or []),
+        "agents": agents.chosen(answers),
         "skills": [
             {
                 "name": name,

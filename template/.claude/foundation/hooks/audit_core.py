@@ -216,6 +216,8 @@ def make_record(event: dict, policy: dict, decision: str | None = None, reason: 
         "ts": _now(),
         "event": name,
         "session": event.get("session_id"),
+        # Which agent made the call: the hook adapters name theirs; Claude Code's own hooks name none.
+        "client": event.get("client") or os.environ.get("AGENT_FOUNDATION_CLIENT") or "claude-code",
         "team": policy.get("team"),
         "template_version": policy.get("template_version"),
     }

@@ -717,7 +717,9 @@ def block(reason: str) -> None:
     os._exit(2)
 
 
-def run_hook() -> None:
+def run_hook(adapter=None) -> None:
+    """Decide one hook event from stdin. `adapter` (adapters.py) translates another agent's event in and the
+    decision out; without it the event and the answer are Claude Code's."""
     signal = _signals()
 
     deadline = DEADLINE_SECONDS
@@ -734,6 +736,8 @@ def run_hook() -> None:
         event = _codec().loads(raw)
         if not isinstance(event, dict):
             raise ValueError("the hook input is not a JSON object")
+        if adapter is not None:
+            event = adapter.event(event)
         _state["event"] = event
         project = project_dir(event)
         policy = load_policy(project)
@@ -744,7 +748,7 @@ def run_hook() -> None:
         block(f"internal error ({type(error).__name__}: {error})")
         return
     signal.setitimer(signal.ITIMER_REAL, 0)
-    sys.stdout.write(respond(decision))
+    sys.stdout.write(adapter.respond(decision) if adapter is not None else respond(decision))
     sys.stdout.flush()
     os._exit(0)
 
