@@ -50,6 +50,10 @@ def mcp_servers(foundation: Any, answers: dict[str, Any]) -> dict[str, Any]:
             if config.get("env"):
                 table["env"] = _toml.InlineTable(config["env"])
         servers[name] = table
+    # Servers the team runs outside the registry: kept, as in .mcp.json, and flagged by the posture check.
+    for name, config in sorted((answers.get("extra_mcp_servers") or {}).items()):
+        servers[name] = {key: (_toml.InlineTable(v) if isinstance(v, dict) else v)
+                         for key, v in config.items() if key in ("command", "args", "env", "url")}
     return servers
 
 

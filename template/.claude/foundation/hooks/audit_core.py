@@ -208,6 +208,12 @@ def _result(event: dict, name: str) -> dict:
     return result
 
 
+def _client_from_environment() -> str:
+    """The agent behind a hook that does not say: the Copilot CLI also runs Claude Code's hooks from
+    .claude/settings.json (observed on 1.0.102) and marks its hook processes with COPILOT_CLI=1."""
+    return os.environ.get("AGENT_FOUNDATION_CLIENT") or ("copilot" if os.environ.get("COPILOT_CLI") else "claude-code")
+
+
 def make_record(event: dict, policy: dict, decision: str | None = None, reason: str | None = None) -> dict:
     """The record of one hook event, before `seq` and `prev` are added by append()."""
     name = str(event.get("hook_event_name") or "unknown")
@@ -217,7 +223,7 @@ def make_record(event: dict, policy: dict, decision: str | None = None, reason: 
         "event": name,
         "session": event.get("session_id"),
         # Which agent made the call: the hook adapters name theirs; Claude Code's own hooks name none.
-        "client": event.get("client") or os.environ.get("AGENT_FOUNDATION_CLIENT") or "claude-code",
+        "client": event.get("client") or _client_from_environment(),
         "team": policy.get("team"),
         "template_version": policy.get("template_version"),
     }
