@@ -100,6 +100,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder to write managed-settings.json into")
     parser.add_argument("--no-mcp-allowlist", action="store_true", help="do not restrict MCP servers to the registry's vetted ones")
     parser.add_argument("--marketplace-url", metavar="GIT_URL", help="offer the registry's plugin marketplace (this repository's git URL) on every device")
+    parser.add_argument("--agent", choices=("claude-code", "codex"), default="claude-code",
+                        help="whose managed floor: Claude Code's managed-settings.json (default) or Codex's requirements.toml")
     parser.set_defaults(func=run)
 
 
@@ -109,9 +111,24 @@ def run(args: argparse.Namespace) -> int:
     except FoundationError as error:
         print(f"managed-settings: cannot read the registry: {error}", file=sys.stderr)
         return 1
+    if getattr(args, "agent", "claude-code") == "codex":
+        return _write_codex(args, foundation)
     path = write(args.out, foundation, mcp_allowlist=not args.no_mcp_allowlist, marketplace_url=args.marketplace_url)
     print(f"managed-settings: wrote {path}")
     print("Deploy it (root-owned, read-only for users) to:")
     for platform, target in DEPLOY_PATHS.items():
         print(f"  {platform}: {target}")
+    return 0
+
+
+def _write_codex(args: argparse.Namespace, foundation: Foundation) -> int:
+    """Codex's floor: requirements.toml (allowed approval policies and sandbox modes, the guard as a managed
+    hook, the vetted MCP servers as the allowlist), from agents/codex.py."""
+    from .agents import codex
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, content in codex.managed(foundation, mcp_allowlist=not args.no_mcp_allowlist).items():
+        (args.out / name).write_text(content, encoding="utf-8")
+        print(f"managed-settings: wrote {args.out / name}")
+    print("Deploy it (root-owned, read-only for users) to /etc/codex/requirements.toml (Linux and macOS).")
     return 0

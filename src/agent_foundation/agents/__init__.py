@@ -19,6 +19,9 @@ from . import claude_code, codex, copilot, cursor
 REGISTRY = {module.NAME: module for module in (claude_code, codex, copilot, cursor)}
 ADAPTER = ".claude/foundation/hooks/agent_hook.py"
 GUARD_TIMEOUT_SECONDS = 15
+# The repository root as the hook's shell finds it: the project folder the agent exports (Copilot sets
+# CLAUDE_PROJECT_DIR, Cursor CURSOR_PROJECT_DIR), else git's top level (Codex sets none), else the current folder.
+REPO_ROOT = "${CLAUDE_PROJECT_DIR:-${CURSOR_PROJECT_DIR:-$(git rev-parse --show-toplevel 2>/dev/null || pwd)}}"
 
 
 def chosen(answers: dict[str, Any]) -> list[str]:
@@ -45,7 +48,7 @@ def guard_command(agent: str) -> str:
     file, a crash, a kill) ends in exit 2, which blocks the call. Codex runs the call when a hook fails; the
     wrapper is what makes its hook fail closed, as the Claude Code wiring does."""
     return (
-        f'python3 "$(git rev-parse --show-toplevel 2>/dev/null || pwd)/{ADAPTER}" {agent} || '
+        f'python3 "{REPO_ROOT}/{ADAPTER}" {agent} || '
         '{ echo "agent-foundation: the guard hook failed (exit $?), so this call is blocked for safety. '
         f'Check that python3 runs and that {ADAPTER} exists (restore it with: python3 .claude/foundation/update.py)." >&2; exit 2; }}'
     )

@@ -176,10 +176,9 @@ def requirements(foundation: Any, *, mcp_allowlist: bool = True) -> dict[str, An
 def managed_guard_command() -> str:
     """The managed hook runs in every repository on the device: it guards those that carry the foundation and
     lets the others through (a managed hook cannot point at scripts a repository does not have)."""
-    from . import ADAPTER, guard_command
+    from . import ADAPTER, REPO_ROOT, guard_command
 
-    root = '"$(git rev-parse --show-toplevel 2>/dev/null || pwd)"'
-    return f"[ -f {root}/{ADAPTER} ] || exit 0; " + guard_command(NAME)
+    return f'[ -f "{REPO_ROOT}/{ADAPTER}" ] || exit 0; ' + guard_command(NAME)
 
 
 def managed(foundation: Any, *, mcp_allowlist: bool = True) -> dict[str, str]:

@@ -20,7 +20,7 @@ REPORT_SCHEMA_VERSION = 2
 # High blast radius: each of these switches off a whole layer between an agent and what the organisation
 # forbids (the client's deny rules, the guard hook, the OS sandbox, approval itself). One is enough to make a
 # repository critical and to rank it above every repository without one, whatever else the other carries.
-HIGH_BLAST = ("settings-unparsable", "deny-rules-removed", "hooks-removed", "sandbox-off", "bypass-possible")
+HIGH_BLAST = ("settings-unparsable", "deny-rules-removed", "hooks-removed", "sandbox-off", "bypass-possible", "agent-guard-removed")
 FLAG_POINTS = {
     "settings-unparsable": 60,
     "deny-rules-removed": 60,
@@ -30,6 +30,8 @@ FLAG_POINTS = {
     "hooks-edited": 15,
     "broad-allow": 20,
     "mcp-write-unapproved": 15,
+    "agent-guard-removed": 60,
+    "agent-permission-loosened": 20,
 }
 BLAST_WHY = {
     "settings-unparsable": "the client drops settings.json whole: no deny rule, no ask rule, no hook applies",
@@ -37,6 +39,7 @@ BLAST_WHY = {
     "hooks-removed": "no guard decides on commands and no audit log records them",
     "sandbox-off": "a command the guard cannot parse runs with the machine and the network in reach",
     "bypass-possible": "an agent can run every command without any approval",
+    "agent-guard-removed": "another agent (Codex, Copilot, Cursor) runs its calls with no guard and no audit log, or a crashed guard lets them through",
 }
 UNVETTED_SERVER_POINTS, UNVETTED_SERVER_MAX = 10, 20
 HIGH_RISK_SERVER_POINTS, HIGH_RISK_SERVER_MAX = 5, 10

@@ -49,7 +49,14 @@ FLAGS = {
     "hooks-edited": "the guard or audit hooks differ from what the foundation rendered",
     "broad-allow": "allow rules such as Bash(*) that approve what the foundation denies",
     "mcp-write-unapproved": "MCP tools that change state are allowed without approval",
+    "agent-guard-removed": "another agent's (Codex, Copilot, Cursor) hook no longer reaches the guard, or no longer fails closed",
+    "agent-permission-loosened": "another agent's permissions, approval policy or sandbox are looser than the profile",
 }
+# Posture findings about the other agents that are also high-blast-radius flags.
+AGENT_FLAGS = {"codex-hook-missing": "agent-guard-removed", "copilot-hook-missing": "agent-guard-removed",
+               "cursor-hook-missing": "agent-guard-removed", "cursor-hook-fails-open": "agent-guard-removed",
+               "cursor-permission-loosened": "agent-permission-loosened", "cursor-deny-rule-missing": "agent-permission-loosened",
+               "codex-approval-policy-loosened": "agent-permission-loosened", "codex-sandbox-mode-loosened": "agent-permission-loosened"}
 
 
 # What "who can do what" asks of each repository: a command an agent might run, and the policy rule (by id) the
@@ -287,6 +294,9 @@ def _scan(ctx: Context, repo_path: Path, row: dict[str, Any]) -> None:
         return
     try:
         row["findings"] += [as_dict(f) for f in ctx.posture(repo_path)]
+        for finding in row["findings"]:
+            if finding.get("code") in AGENT_FLAGS:
+                _flag(row["flags"], AGENT_FLAGS[finding["code"]], str(finding.get("file")), str(finding.get("message")))
     except Exception as error:  # noqa: BLE001 - the check is run on a repo it may not expect
         row["posture_error"] = f"the posture check failed on this repository: {type(error).__name__}: {error}"
 

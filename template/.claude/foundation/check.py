@@ -486,10 +486,21 @@ def posture_findings(repo: Path | str) -> list[Finding]:
     if policy is not None:
         findings += _local_sandbox_findings(repo, policy)
         findings += _check_mcp(repo, policy, manifest)
+        findings += _agents_posture().findings(Finding, repo, policy)
     if manifest is not None:
         # A file with a more precise finding is not reported a second time as "edited".
         findings += _check_files(repo, manifest, {finding.file for finding in findings})
     return findings
+
+
+def _agents_posture():
+    """agents_posture.py beside this file (the fleet loads check.py by path, so import it by path too)."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import agents_posture
+
+    return agents_posture
 
 
 def failed(findings: list[Finding], strict: bool = False) -> bool:
