@@ -152,8 +152,9 @@ def test_adapters_decide_as_claude_codes_guard(agent, corpus, policy, tmp_path):
         assert (ours.decision, ours.rule) == (claude.decision, claude.rule), (row["id"], translated)
         answer = adapter.respond(ours)
         if ours.decision != "allow":
-            values = leaves(json.loads(answer))
-            assert ours.reason in values and ours.decision in values, answer
+            values = " ".join(map(str, leaves(json.loads(answer))))
+            answered = "deny" if agent == "codex" else ours.decision  # Codex runs a call on a hook's ask
+            assert ours.reason in values and answered in values, answer
         compared += 1
     assert compared >= 50
 
@@ -217,3 +218,21 @@ def test_the_fleet_shows_the_agents_and_flags_a_removed_codex_hook(wired_repo):
     row = scan.scan_repo(ctx, "team", wired_repo)
     assert row["agents"] == ALL
     assert "agent-guard-removed" in {flag["code"] for flag in row["flags"]}
+
+
+def test_codex_reads_the_skills_through_one_link(wired_repo):
+    link = wired_repo / ".agents/skills"
+    assert link.is_symlink() and link.resolve() == (wired_repo / ".claude/skills").resolve()
+    assert (link / "code-review/SKILL.md").is_file()
+    manifest = json.loads((wired_repo / ".claude/foundation/manifest.json").read_text())
+    assert not [path for path in manifest["files"] if path.startswith(".agents/")], "skills are tracked once, where they live"
+    link.unlink()
+    (wired_repo / ".agents/skills").mkdir()
+    assert "codex-skills-unlinked" in codes(wired_repo)
+
+
+def test_a_team_without_codex_gets_no_link(tmp_path):
+    from tests.rendering import render_team
+
+    repo = render_team(tmp_path / "team", {"agents": ["claude-code", "cursor"]})
+    assert not (repo / ".agents").exists() and (repo / ".cursor/hooks.json").is_file() and not (repo / ".codex").exists()

@@ -329,3 +329,27 @@ def test_a_windows_checkout_updates_like_any_other(template_repo, tmp_path):
     assert "Bash(prod-db-reset:*)" in json.loads((clone / ".claude/settings.json").read_text())["permissions"]["deny"]
     check = subprocess.run(["python3", ".claude/foundation/check.py"], cwd=clone, capture_output=True, text=True, timeout=60)
     assert check.returncode == 0, check.stdout
+
+
+TEAM_CURSOR_RULE = "---\ndescription: our review rule\nalwaysApply: false\n---\nReview money code twice.\n"
+TEAM_COPILOT_INSTRUCTIONS = "# Payments\nUse integer cents.\n"
+
+
+def test_every_agents_files_update_and_the_teams_own_are_kept(template_repo, tmp_path):
+    """A Codex, Copilot and Cursor team: the release's new deny rule reaches each agent's files; the team's own
+    Cursor rule, Copilot instructions and Codex keys (extra_codex_config) are kept byte for byte."""
+    repo = render_at(template_repo, tmp_path / "team", agents=["claude-code", "codex", "copilot", "cursor"],
+                     extra_codex_config={"model": "gpt-5.2"})
+    (repo / ".cursor/rules/team-review.mdc").write_text(TEAM_CURSOR_RULE)
+    (repo / ".github/copilot-instructions.md").write_text(TEAM_COPILOT_INSTRUCTIONS)
+    commit_all(repo, "team files for other agents")
+    run = update(repo, "--vcs-ref", "v0.2.0")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (repo / ".cursor/rules/team-review.mdc").read_text() == TEAM_CURSOR_RULE
+    assert (repo / ".github/copilot-instructions.md").read_text() == TEAM_COPILOT_INSTRUCTIONS
+    assert 'model = "gpt-5.2"' in (repo / ".codex/config.toml").read_text()
+    assert 'prefix_rule(pattern=["prod-db-reset"], decision="forbidden"' in (repo / ".codex/rules/agent-foundation.rules").read_text()
+    assert "Shell(prod-db-reset)" in json.loads((repo / ".cursor/cli.json").read_text())["permissions"]["deny"]
+    assert (repo / ".agents/skills").is_symlink()
+    check = subprocess.run([sys.executable, ".claude/foundation/check.py"], cwd=repo, capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr

@@ -44,13 +44,16 @@ def copy_checkout(root: Path, dst: Path, *, exclude: tuple[Path, ...] = ()) -> N
     excluded = [path.resolve() for path in exclude]
     for relative in filter(None, listing):
         source = root / relative
-        if not source.is_file() or relative.startswith(SKIPPED):
+        if not (source.is_file() or source.is_symlink()) or relative.startswith(SKIPPED):
             continue
         if any(source.resolve().is_relative_to(folder) for folder in excluded):
             continue
         target = dst / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
+        if source.is_symlink():  # a link in the template (Codex's .agents/skills) stays a link
+            os.symlink(os.readlink(source), target)
+        else:
+            shutil.copy2(source, target)
 
 
 def next_release(root: Path) -> str:

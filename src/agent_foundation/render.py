@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from . import agents
 from .foundation import Foundation, check_rule_syntax, host_pattern_problem
 
 SCHEMA_VERSION = 1
@@ -406,8 +407,6 @@ def mcp_config(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any
 
 def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dict[str, Any]:
     """What the guard, the audit hook and the posture check read at agent time."""
-    from . import agents
-
     rules = permission_rules(foundation, answers)
     return {
         "schema": SCHEMA_VERSION,
@@ -523,8 +522,6 @@ def skill_files(foundation: Foundation, skills: list[str]) -> dict[str, bytes]:
 def generated_files(foundation: Foundation, answers: dict[str, Any], version: str) -> dict[str, str]:
     """Every foundation-owned file whose content is computed here, by its path in the team repository: the
     foundation's own (policy, changelog) and each chosen agent's native files (agents/<name>.py)."""
-    from . import agents
-
     return {
         **agents.generated_files(foundation, answers),
         ".claude/foundation/policy.json": dumps(policy(foundation, answers, version)),
@@ -533,17 +530,23 @@ def generated_files(foundation: Foundation, answers: dict[str, Any], version: st
 
 
 def verbatim_files(template_root: Path) -> dict[str, bytes]:
-    """Files copied unchanged from template/ (the agent-time code): every file without the .jinja suffix."""
+    """Files copied unchanged from template/ (the agent-time code): every file without the .jinja suffix. Links
+    (Codex's .agents/skills) are not files of their own: what they point at is tracked where it lives."""
     out = {}
     for path in sorted(template_root.rglob("*")):
+        if _through_link(path, template_root):
+            continue
         if path.is_file() and path.suffix != ".jinja" and "__pycache__" not in path.parts:
             out[path.relative_to(template_root).as_posix()] = path.read_bytes()
     return out
 
 
-def manifest(foundation: Foundation, answers: dict[str, Any], version: str, template_root: Path) -> dict[str, Any]:
-    from . import agents
+def _through_link(path: Path, root: Path) -> bool:
+    """Whether `path`, or a folder between it and `root`, is a symbolic link."""
+    return any(p.is_symlink() for p in (path, *path.parents) if p != root and root in p.parents)
 
+
+def manifest(foundation: Foundation, answers: dict[str, Any], version: str, template_root: Path) -> dict[str, Any]:
     files: dict[str, str | bytes] = {}
     files.update(generated_files(foundation, answers, version))
     files.update(verbatim_files(template_root))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import render
+
 NAME = "claude-code"
 
 
 def files(foundation: Any, answers: dict[str, Any]) -> dict[str, str]:
-    from .. import render
-
     return {
         ".claude/settings.json": render.dumps(render.settings(foundation, answers)),
         ".mcp.json": render.dumps(render.mcp_config(foundation, answers)),
@@ -25,6 +25,6 @@ def floor(foundation: Any, answers: dict[str, Any]) -> dict[str, Any]:
 
 
 def managed(foundation: Any) -> dict[str, str]:
-    from .. import managed_settings, render
+    from .. import managed_settings  # the platform CLI only
 
     return {managed_settings.MANAGED_SETTINGS_FILE: render.dumps(managed_settings.managed_settings(foundation))}

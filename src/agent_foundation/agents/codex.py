@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .. import render
+from .common import ADAPTER, GUARD_TIMEOUT_SECONDS, REPO_ROOT, audit_command, guard_command
+
 from . import _toml
 
 NAME = "codex"
@@ -17,6 +20,8 @@ CONFIG = ".codex/config.toml"
 HOOKS = ".codex/hooks.json"
 RULES = ".codex/rules/agent-foundation.rules"
 REQUIREMENTS_FILE = "requirements.toml"
+# Rendered as a link by the template (template/{% if 'codex' ... %}.agents{% endif %}/skills), not by files().
+SKILLS_LINK, SKILLS_TARGET = ".agents/skills", "../.claude/skills"
 # Looser to the right: the posture check flags a value to the right of the rendered one.
 APPROVAL_ORDER = ("untrusted", "on-request", "on-failure", "never")
 SANDBOX_ORDER = ("read-only", "workspace-write", "danger-full-access")
@@ -36,8 +41,6 @@ def posture(foundation: Any, profile_name: str) -> tuple[str, str]:
 
 def mcp_servers(foundation: Any, answers: dict[str, Any]) -> dict[str, Any]:
     """[mcp_servers.<name>] tables: the same pinned command lines as .mcp.json, every vetted tool listed."""
-    from .. import render
-
     servers: dict[str, Any] = {}
     for name in answers.get("mcp_servers") or []:
         config = render.mcp_server_config(foundation.mcp_servers[name])
@@ -94,10 +97,12 @@ def extra_config_errors(extra: Any) -> list[str]:
 
 
 def hooks() -> dict[str, Any]:
-    from . import GUARD_TIMEOUT_SECONDS, guard_command
-
     guard = {"type": "command", "command": guard_command(NAME), "timeout": GUARD_TIMEOUT_SECONDS}
-    return {"hooks": {"PreToolUse": [{"matcher": "*", "hooks": [guard]}]}}
+    audit = {"type": "command", "command": audit_command(NAME), "timeout": 10}
+    # Results and sessions go to the same audit log as Claude Code's (the guard records each decision itself).
+    return {"hooks": {"PreToolUse": [{"matcher": "*", "hooks": [guard]}],
+                      "PostToolUse": [{"matcher": "*", "hooks": [audit]}],
+                      "SessionStart": [{"hooks": [audit]}]}}
 
 
 def _prefix(rule: str) -> list[str] | None:
@@ -114,8 +119,6 @@ def _prefix(rule: str) -> list[str] | None:
 def command_rules(foundation: Any, answers: dict[str, Any]) -> str:
     """Codex command rules (Starlark prefix_rule): the policy's deny rules forbidden, its ask rules prompting.
     Rules with a wildcard inside cannot be prefixes; the guard hook holds them (and everything else)."""
-    from .. import render
-
     rules = render.permission_rules(foundation, answers)
     lines = ["# Managed by agent-foundation: the organisation's command rules for Codex, from foundation/policy.yml.",
              "# The guard hook (.codex/hooks.json) enforces the whole policy; these hold even without it.", ""]
@@ -129,8 +132,6 @@ def command_rules(foundation: Any, answers: dict[str, Any]) -> str:
 
 
 def files(foundation: Any, answers: dict[str, Any]) -> dict[str, str]:
-    from .. import render
-
     return {
         CONFIG: _toml.dumps(config(foundation, answers), HEADER),
         HOOKS: render.dumps(hooks()),
@@ -144,6 +145,7 @@ def floor(foundation: Any, answers: dict[str, Any]) -> dict[str, Any]:
         "hooks_file": HOOKS, "hook_events": ["PreToolUse"], "config_file": CONFIG,
         "approval_policy": approval, "sandbox_mode": sandbox,
         "approval_order": list(APPROVAL_ORDER), "sandbox_order": list(SANDBOX_ORDER),
+        "skills_link": {"path": SKILLS_LINK, "target": SKILLS_TARGET},
     }
 
 
@@ -151,9 +153,6 @@ def requirements(foundation: Any, *, mcp_allowlist: bool = True) -> dict[str, An
     """The admin's requirements.toml: no approval policy or sandbox looser than the loosest profile's, the
     guard as a managed hook in every repository that has the foundation, and (by default) only the registry's
     vetted MCP servers, matched by name and command."""
-    from .. import render
-    from . import GUARD_TIMEOUT_SECONDS, guard_command
-
     loosest_approval = max((posture(foundation, p)[0] for p in foundation.profiles), key=APPROVAL_ORDER.index)
     loosest_sandbox = max((posture(foundation, p)[1] for p in foundation.profiles), key=SANDBOX_ORDER.index)
     document: dict[str, Any] = {
@@ -176,8 +175,6 @@ def requirements(foundation: Any, *, mcp_allowlist: bool = True) -> dict[str, An
 def managed_guard_command() -> str:
     """The managed hook runs in every repository on the device: it guards those that carry the foundation and
     lets the others through (a managed hook cannot point at scripts a repository does not have)."""
-    from . import ADAPTER, REPO_ROOT, guard_command
-
     return f'[ -f "{REPO_ROOT}/{ADAPTER}" ] || exit 0; ' + guard_command(NAME)
 
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import render
+from .common import GUARD_TIMEOUT_SECONDS, agent_instructions, guard_command
+
 NAME = "copilot"
 INSTRUCTIONS = ".github/instructions/agent-foundation.instructions.md"
 SETTINGS = ".github/copilot/settings.json"
@@ -18,8 +21,6 @@ HOOKS = ".github/hooks/agent-foundation.json"
 
 
 def instructions(foundation: Any, answers: dict[str, Any]) -> str:
-    from . import agent_instructions
-
     return '---\napplyTo: "**"\n---\n' + agent_instructions(foundation, answers, NAME, "GitHub Copilot")
 
 
@@ -33,15 +34,11 @@ def settings(foundation: Any, answers: dict[str, Any]) -> dict[str, Any]:
 
 
 def hooks() -> dict[str, Any]:
-    from . import GUARD_TIMEOUT_SECONDS, guard_command
-
     return {"version": 1, "hooks": {"preToolUse": [
         {"type": "command", "bash": guard_command(NAME), "timeoutSec": GUARD_TIMEOUT_SECONDS}]}}
 
 
 def files(foundation: Any, answers: dict[str, Any]) -> dict[str, str]:
-    from .. import render
-
     return {
         INSTRUCTIONS: instructions(foundation, answers),
         SETTINGS: render.dumps(settings(foundation, answers)),

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import render
+from .common import GUARD_TIMEOUT_SECONDS, agent_instructions, guard_command
+
 NAME = "cursor"
 RULE = ".cursor/rules/agent-foundation.mdc"
 CLI = ".cursor/cli.json"
@@ -20,8 +23,6 @@ WRITE_TOOLS = "Write|Edit|StrReplace|MultiEdit|Delete"
 
 
 def rule(foundation: Any, answers: dict[str, Any]) -> str:
-    from . import agent_instructions
-
     front = "---\ndescription: agent-foundation guardrails for this repository\nalwaysApply: true\n---\n"
     return front + agent_instructions(foundation, answers, NAME, "Cursor")
 
@@ -47,8 +48,6 @@ def _path_rule(rule_text: str) -> str | None:
 
 
 def permissions(foundation: Any, answers: dict[str, Any]) -> dict[str, list[str]]:
-    from .. import render
-
     rules = render.permission_rules(foundation, answers)
     out: dict[str, list[str]] = {}
     for kind in ("allow", "deny"):
@@ -58,8 +57,6 @@ def permissions(foundation: Any, answers: dict[str, Any]) -> dict[str, list[str]
 
 
 def hooks() -> dict[str, Any]:
-    from . import GUARD_TIMEOUT_SECONDS, guard_command
-
     def entry(**extra: Any) -> dict[str, Any]:
         return {"command": guard_command(NAME), "timeout": GUARD_TIMEOUT_SECONDS, "failClosed": True, **extra}
 
@@ -69,8 +66,6 @@ def hooks() -> dict[str, Any]:
 
 
 def files(foundation: Any, answers: dict[str, Any]) -> dict[str, str]:
-    from .. import render
-
     return {
         RULE: rule(foundation, answers),
         CLI: render.dumps({"permissions": permissions(foundation, answers)}),

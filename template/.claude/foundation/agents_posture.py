@@ -90,6 +90,18 @@ def _codex_config(finding, repo: Path, floor: dict) -> list:
     return out
 
 
+def _codex_skills(finding, repo: Path, floor: dict) -> list:
+    link = floor.get("skills_link") or {}
+    path = repo / link.get("path", ".agents/skills")
+    if not link or (path.is_dir() and (repo / ".claude/skills").is_dir() and path.resolve() == (repo / ".claude/skills").resolve()):
+        return []
+    return [finding("codex-skills-unlinked", "warning", link["path"],
+                    f"{link['path']} is not the link to .claude/skills the foundation rendered: Codex does not see the registry's skills "
+                    "(or sees another copy that updates never reach).",
+                    f"Replace it with the link: `rm -rf {link['path']} && ln -s {link['target']} {link['path']}` "
+                    "(on Windows, enable git's core.symlinks).")]
+
+
 def findings(finding, repo: Path, policy: dict | None) -> list:
     """`finding` is check.py's Finding class (passed in, so this module needs no import of check.py)."""
     out = []
@@ -100,5 +112,5 @@ def findings(finding, repo: Path, policy: dict | None) -> list:
         if agent == "cursor":
             out += _cursor_permissions(finding, repo, floor)
         if agent == "codex":
-            out += _codex_config(finding, repo, floor)
+            out += _codex_config(finding, repo, floor) + _codex_skills(finding, repo, floor)
     return out

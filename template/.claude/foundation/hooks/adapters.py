@@ -36,18 +36,23 @@ def _event(client: str, tool: str, tool_input: dict, native: dict, session, cwd)
 
 
 class Codex:
-    """Codex sends Claude Code's event (tool_name "Bash", tool_input.command) and reads Claude Code's answer."""
+    """Codex sends Claude Code's event (tool_name "Bash", tool_input.command) and reads Claude Code's answer,
+    except that it runs the call when a hook answers "ask" (observed on 0.171), so an ask is answered as a deny
+    that says a human must run or approve the command (the audit record keeps the guard's "ask")."""
 
     name = "codex"
+    ASK = " Codex cannot hold a call for approval through its hook, so the foundation blocks it: ask a human to run it."
 
     @staticmethod
     def event(native: dict) -> dict:
         return {**native, "client": "codex"}
 
-    @staticmethod
-    def respond(decision) -> str:
+    @classmethod
+    def respond(cls, decision) -> str:
         import guard_core
 
+        if decision.decision == "ask":
+            decision = guard_core.Decision("deny", decision.reason + cls.ASK, decision.rule, decision.trace)
         return guard_core.respond(decision)
 
 

@@ -1,0 +1,51 @@
+"""What every agent module shares: where the hook adapter is, how a hook command finds it and fails closed,
+and the short instructions an agent that also reads AGENTS.md is given."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ADAPTER = ".claude/foundation/hooks/agent_hook.py"
+GUARD_TIMEOUT_SECONDS = 15
+# The repository root as the hook's shell finds it: the project folder the agent exports (Copilot sets
+# CLAUDE_PROJECT_DIR, Cursor CURSOR_PROJECT_DIR), else git's top level (Codex sets none), else the current folder.
+REPO_ROOT = "${CLAUDE_PROJECT_DIR:-${CURSOR_PROJECT_DIR:-$(git rev-parse --show-toplevel 2>/dev/null || pwd)}}"
+
+
+AUDIT = ".claude/foundation/hooks/audit.py"
+
+
+def audit_command(agent: str) -> str:
+    """The audit hook for an agent whose events are Claude Code's (Codex): the same audit.py, told which agent
+    it records and where the repository is (the agent may run from a subfolder)."""
+    return (f'root="{REPO_ROOT}"; AGENT_FOUNDATION_CLIENT={agent} CLAUDE_PROJECT_DIR="$root" '
+            f'python3 "$root/{AUDIT}" hook')
+
+
+def guard_command(agent: str) -> str:
+    """The pre-tool hook command of every agent but Claude Code: the adapter, found from the repository root
+    (the agent may run from a subfolder), wrapped so that any failure of it (no python3, a missing or broken
+    file, a crash, a kill) ends in exit 2, which blocks the call. Codex runs the call when a hook fails; the
+    wrapper is what makes its hook fail closed, as the Claude Code wiring does."""
+    return (
+        f'python3 "{REPO_ROOT}/{ADAPTER}" {agent} || '
+        '{ echo "agent-foundation: the guard hook failed (exit $?), so this call is blocked for safety. '
+        f'Check that python3 runs and that {ADAPTER} exists (restore it with: python3 .claude/foundation/update.py)." >&2; exit 2; }}'
+    )
+
+
+def agent_instructions(foundation: Any, answers: dict[str, Any], agent: str, title: str) -> str:
+    """What an agent that also reads AGENTS.md is told in its own instructions file: where the organisation's
+    rules are (written once, in AGENTS.md's marked section, which the agent loads too) and how it is guarded."""
+    protected = ", ".join(f"`{p}`" for p in foundation.policy["protected"]["paths"][:6])
+    return (
+        f"Managed by agent-foundation for {title}; the platform team changes it through a release.\n\n"
+        f"# Guardrails for {title} in this repository\n\n"
+        "- The organisation's rules for every agent are in `AGENTS.md` (the section between the agent-foundation "
+        "markers). Follow them.\n"
+        f"- Team `{answers['team_slug']}`, permission profile `{answers['permission_profile']}`.\n"
+        "- Every tool call is checked by the foundation's guard (`.claude/foundation/hooks/`) and recorded in the "
+        "audit log. A blocked call says which rule blocked it and what to do instead: do that, do not work around it.\n"
+        f"- Never read secrets and never edit the foundation's files ({protected}, and the agent configuration the "
+        "foundation renders).\n"
+    )
