@@ -250,6 +250,9 @@ class FoundationContext(ContextHook):
         if not all(key in context for key in ANSWER_KEYS):
             return  # still asking questions: nothing to render yet
         answers = {key: context.get(key) for key in (*ANSWER_KEYS, *OPTIONAL_KEYS)}
+        if "codex" not in (answers.get("agents") or []):
+            # Asked only of Codex teams: Copier then records no answer, and the manifest records the answers file.
+            answers.pop("extra_codex_config", None)
         version = str((context.get("_copier_answers") or {}).get("_commit") or "unreleased")
         key = repr((sorted(answers.items()), version))  # runs for every file rendered: keep it cheap
         if key not in self._cache:
