@@ -349,3 +349,39 @@ def test_explain_prints_decision_rule_and_trace(team):
     assert "decision: deny" in out and "rule: destructive-delete" in out
     assert "looked inside bash -c" in out and "runs: rm -rf /" in out and "rule destructive-delete (deny) matched" in out
     assert not (team / ".claude" / "foundation" / "hooks" / "__pycache__").exists()
+
+
+# ------------------------------------------------------------------ the program table (foundation/programs.yml)
+
+
+def program_examples() -> list[tuple[str, str, str]]:
+    import yaml
+
+    table = yaml.safe_load((REPO_ROOT / "foundation" / "programs.yml").read_text())
+    found = []
+    for name, record in table["programs"].items():
+        for example in record.get("examples", []):
+            found.append((name, example["command"], example["expect"]))
+        for verb, sub in (record.get("subcommands") or {}).items():
+            found += [(f"{name} {verb}", e["command"], e["expect"]) for e in sub.get("examples", [])]
+    return found
+
+
+@pytest.mark.parametrize("program, command, expected", program_examples())
+def test_every_program_example_decides_as_labelled(policy, program, command, expected):
+    decision = bash_decision(command, policy)
+    assert decision.decision == expected, (program, decision.reason, decision.trace)
+
+
+def test_a_broken_program_record_fails_the_render_naming_file_field_and_fix(tmp_path):
+    from agent_foundation.foundation import FoundationError, load_foundation
+
+    foundation = Path(shutil.copytree(REPO_ROOT / "foundation", tmp_path / "foundation"))
+    shutil.copytree(REPO_ROOT / "template" / ".claude" / "foundation" / "hooks", tmp_path / "template" / ".claude" / "foundation" / "hooks")
+    text = (foundation / "programs.yml").read_text()
+    (foundation / "programs.yml").write_text(text.replace("  tee: {reads: none, writes: all}", "  tee: {reads: none, writes: everything, colour: red}", 1))
+    with pytest.raises(FoundationError) as error:
+        load_foundation(foundation)
+    message = str(error.value)
+    assert "programs.yml: programs.tee.writes: 'everything' is not a selector" in message
+    assert "programs.tee.colour: is not a known field" in message and "Fix: use one of" in message

@@ -80,6 +80,7 @@ class Foundation:
     mcp_servers: dict[str, dict[str, Any]]
     client: dict[str, Any] = dataclasses.field(default_factory=dict)  # client.yml: minimum version, sandbox
     agents: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    programs: dict[str, Any] = dataclasses.field(default_factory=dict)  # programs.yml: what the guard knows of programs
 
     @property
     def recommended_skills(self) -> list[str]:
@@ -122,8 +123,10 @@ def load_foundation(root: Path | str) -> Foundation:
     skills = _load_skills(root / "skills", problems)
     client = _read_yaml(root / "client.yml", problems) or {}
     agents = (_read_yaml(root / "agents.yml", problems) or {}).get("agents") or {}
+    programs = _read_yaml(root / "programs.yml", problems) or {}
 
     _check_policy(root / "policy.yml", policy or {}, problems)
+    _check_programs(root / "programs.yml", programs, problems)
     _check_profiles(root / "profiles.yml", profiles, problems)
     _check_stacks(root / "stacks.yml", stacks, problems)
     _check_client(root / "client.yml", client, problems)
@@ -132,7 +135,7 @@ def load_foundation(root: Path | str) -> Foundation:
     _check_migrations(root / "migrations.yml", _read_yaml(root / "migrations.yml", problems) or {}, problems)
     if problems.problems:
         raise FoundationError(problems.problems)
-    return Foundation(root, org_rules or "", policy or {}, profiles, stacks, skills, servers, client, agents)
+    return Foundation(root, org_rules or "", policy or {}, profiles, stacks, skills, servers, client, agents, programs)
 
 
 def _read_text(path: Path, problems: _Collector) -> str | None:
@@ -209,17 +212,8 @@ def _check_policy(path: Path, policy: dict[str, Any], problems: _Collector) -> N
     if not isinstance(commands, list) or not commands:
         problems.add(path, "commands", "must be a non-empty list of command rules", "restore the commands section from the last release")
         return
-    # The guard owns the match grammar: load its validator by file path (never cached in sys.modules, so the
-    # render process does not keep a stale copy of agent-time code).
-    validate_match = None
-    grammar_file = path.parent.parent / "template" / ".claude" / "foundation" / "hooks" / "match_grammar.py"
-    if grammar_file.is_file():
-        import importlib.util
-
-        spec = importlib.util.spec_from_file_location("_agent_foundation_match_grammar", grammar_file)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        validate_match = module.validate_match
+    grammar = _guard_grammar(path.parent.parent)
+    validate_match = grammar.validate_match if grammar else None
     seen: set[str] = set()
     for index, rule in enumerate(commands):
         where = f"commands[{index}]"
@@ -249,6 +243,28 @@ def _check_policy(path: Path, policy: dict[str, Any], problems: _Collector) -> N
     domains = (policy.get("web") or {}).get("allowed_domains", [])
     if not isinstance(domains, list):
         problems.add(path, "web.allowed_domains", "must be a list of host names", "list hosts such as docs.python.org")
+
+
+def _guard_grammar(root: Path):
+    """The guard owns the grammar of policy matches and of the program table: load it by file path (never cached
+    in sys.modules, so the render process does not keep a stale copy of agent-time code)."""
+    grammar_file = root / "template" / ".claude" / "foundation" / "hooks" / "match_grammar.py"
+    if not grammar_file.is_file():
+        return None
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_agent_foundation_match_grammar", grammar_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _check_programs(path: Path, table: Any, problems: _Collector) -> None:
+    grammar = _guard_grammar(path.parent.parent)
+    if grammar is None:
+        return
+    for field, message, fix in grammar.validate_programs(table):
+        problems.add(path, field, message, f"{fix} (fields: the header of programs.yml and docs/guard.md)")
 
 
 def _check_profiles(path: Path, profiles: Any, problems: _Collector) -> None:

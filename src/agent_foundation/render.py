@@ -405,6 +405,27 @@ def mcp_config(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any
     return {"mcpServers": servers}
 
 
+def program_table(foundation: Foundation) -> dict[str, Any]:
+    """programs.yml for the guard: records without their examples (the tests run those), every `also` name mapped
+    to its record's name, so the guard finds a program with two dictionary look-ups."""
+    table = foundation.programs
+    records: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    for name, record in table["programs"].items():
+        records[name] = _without_examples(record)
+        for alias in record.get("also", []):
+            names[alias] = name
+    return {"programs": records, "program_names": names, "languages": table["languages"],
+            "verbs": {"mutating": table["mutating_verbs"], "sql_destructive": table["sql_destructive"]}}
+
+
+def _without_examples(record: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in record.items() if k not in ("examples", "also")}
+    if isinstance(out.get("subcommands"), dict):
+        out["subcommands"] = {verb: _without_examples(sub) for verb, sub in out["subcommands"].items()}
+    return out
+
+
 def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dict[str, Any]:
     """What the guard, the audit hook and the posture check read at agent time."""
     rules = permission_rules(foundation, answers)
@@ -417,6 +438,7 @@ def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dic
         "protected": foundation.policy["protected"],
         "commands": foundation.policy["commands"],
         "web": foundation.policy.get("web", {}),
+        **program_table(foundation),
         "mcp": {
             "servers": {
                 name: {

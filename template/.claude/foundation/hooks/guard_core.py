@@ -23,15 +23,6 @@ TEMP_DIRS = ("/tmp", "/var/tmp", "/private/tmp", "/private/var/tmp")
 CRITICAL_DIRS = {"/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/var", "/opt", "/home", "/root", "/boot",
                  "/dev", "/proc", "/sys", "/srv", "/mnt", "/media", "/snap", "/run", "/Users", "/System", "/Library",
                  "/Applications", "/Volumes", "/private", "/usr/local", "/usr/bin", "/usr/lib", "/var/lib", "/var/log"}
-# Programs that name a file without revealing its content: a secret path among their arguments is no read.
-NOT_READING = {"ls", "stat", "test", "[", "[[", "echo", "printf", "touch", "mkdir", "which", "type", "basename", "dirname",
-               "realpath", "readlink", "du", "file", "chmod", "chown", "ssh", "ssh-add", "rm", "unlink", "cd", "export",
-               ":redirect", "find", "exa", "eza", "tree"}
-NOT_READING_GIT = {"status", "check-ignore", "ls-files", "check-attr", "rm", "mv"}
-# Programs that change the files they are given, and which of their arguments those are.
-WRITERS_ALL = {"rm", "rmdir", "mv", "chmod", "chown", "chgrp", "shred", "unlink", "truncate", "touch", "tee", "srm", "chattr"}
-WRITERS_LAST = {"cp", "install", "ln", "rsync"}
-REMOVERS = {"rm", "rmdir", "mv", "chmod", "chown", "chgrp", "shred", "unlink", "srm", "chattr"}
 DEVICE_SAFE = ("/dev/null", "/dev/zero", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/random", "/dev/urandom",
                "/dev/tty", "/dev/fd/", "/dev/shm/")
 DEVICE_PREFIXES = ("/dev/sd", "/dev/hd", "/dev/vd", "/dev/xvd", "/dev/nvme", "/dev/mmcblk", "/dev/disk", "/dev/rdisk",
@@ -39,10 +30,6 @@ DEVICE_PREFIXES = ("/dev/sd", "/dev/hd", "/dev/vd", "/dev/xvd", "/dev/nvme", "/d
 SECRET_NAMES = ("token", "secret", "password", "passwd", "api_key", "apikey", "access_key", "private_key", "credential",
                 "auth", "client_secret", "access_token", "private_token", "key", "pwd", "sig", "signature")
 SECRET_VAR_HINTS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "ACCESS_KEY", "PRIVATE_KEY", "CREDENTIAL")
-CURL_UPLOAD = {"-T": "always", "--upload-file": "always", "-F": "file", "--form": "file", "--form-string": "never",
-               "-d": "data", "--data": "data", "--data-binary": "data", "--data-ascii": "data", "--data-urlencode": "data",
-               "--json": "data", "--data-raw": "dynamic"}
-WGET_UPLOAD = {"--post-file": "always", "--body-file": "always", "--post-data": "dynamic", "--body-data": "dynamic"}
 INNOCUOUS_NAMES = ("README.md", "main.py", "index.js", "data.json", "notes.txt", "Makefile", "a")
 EXCLUDE_OPTIONS = ("--exclude", "--ignore", "--exclude-dir", "--exclude-from", "-path-not")
 
@@ -240,6 +227,8 @@ class Paths:
             return "unknown"
         if not path:
             return "inside"
+        if path.rstrip("/").rsplit("/", 1)[-1] == ".git":
+            return "repo"  # the repository's history: deleting it is as destructive as deleting the repository
         traversal = ".." in path.split("/")
         glob = any(c in path for c in "*?[")
         absolute = self.absolute(path, cwd)
@@ -300,14 +289,30 @@ def positionals(args: list[str]) -> list[str]:
     return out
 
 
-def targets(invocation) -> list[str]:
-    program, args = invocation.program, invocation.args
-    if program == "dd":
-        return [a[3:] for a in args if a.startswith("of=")]
-    found = positionals(args)
-    if program in ("chmod", "chown", "chgrp", "chattr"):
-        return found[1:]
+def effects_of(invocation, paths: "Paths") -> list[tuple[str, str, str]]:
+    """Stage 2's effects of one invocation, derived once and kept on it; written paths seen through the links this
+    command made (ln -s /etc/x link && echo > link writes /etc/x)."""
+    found = invocation.derived
+    if found is None:
+        import guard
+
+        found = guard.cached_import("effects").derive(invocation, paths.table)
+        links = invocation.links
+        if links and invocation.program not in ("ln", "link"):
+            extra = []
+            for kind, target, why in found:
+                if kind in ("write", "delete"):
+                    absolute = paths.absolute(target, invocation.cwd)
+                    if absolute in links:
+                        extra.append((kind, links[absolute], f"{target} is a link this command made to {links[absolute]}"))
+            found = found + extra
+        invocation.derived = found
     return found
+
+
+def targets(invocation, paths: "Paths") -> list[str]:
+    """What an invocation writes or deletes (the targets of the destructive-delete and disk rules)."""
+    return [target for kind, target, _ in effects_of(invocation, paths) if kind in ("write", "delete") and not target.startswith(DEVICE_SAFE)]
 
 
 def looks_remote(arg: str) -> bool:
@@ -317,30 +322,12 @@ def looks_remote(arg: str) -> bool:
     return bool(sep) and bool(head) and "/" not in head and UNKNOWN not in head and not head.startswith("-")
 
 
-def upload_data(invocation) -> bool:
-    table = CURL_UPLOAD if invocation.program == "curl" else WGET_UPLOAD if invocation.program == "wget" else None
-    if table is None:
-        return False
-    args = invocation.args
-    for index, arg in enumerate(args):
-        name, value = arg, None
-        if arg.startswith("--") and "=" in arg:
-            name, value = arg.split("=", 1)
-        elif not arg.startswith("--") and len(arg) > 2 and arg[:2] in table:
-            name, value = arg[:2], arg[2:]
-        if name not in table:
-            continue
-        if value is None:
-            value = args[index + 1] if index + 1 < len(args) else ""
-        kind = table[name]
-        dynamic = UNKNOWN in value or EVAL in value
-        if kind == "always" or dynamic:
-            return True
-        if kind == "file" and ("=@" in value or "=<" in value):
-            return True
-        if kind == "data" and value.startswith("@") and value != "@-":
-            return True
-    return False
+def exfiltrates(invocation, paths: "Paths") -> str | None:
+    """Exfiltration as a flow: local content (a file, a pipe, a substitution's output) reaching a network sink."""
+    for kind, target, why in effects_of(invocation, paths):
+        if kind == "send":
+            return why
+    return None
 
 
 def secret_in_url(invocation) -> bool:
@@ -378,31 +365,23 @@ def setuid(invocation) -> bool:
 
 def reads_secret(invocation, paths: Paths) -> bool:
     cwd = invocation.cwd
-    for path in invocation.inputs:
-        if paths.is_secret(path, cwd):
-            return True
-    program, args = invocation.program, invocation.args
-    if program in NOT_READING:
-        return False
-    if program == "git" and args and args[0] in NOT_READING_GIT:
-        return False
     skip_next = False
-    for arg in args:
+    for kind, target, _ in effects_of(invocation, paths):
+        if kind not in ("read", "send"):
+            continue
         if skip_next:
             skip_next = False
             continue
-        if arg.startswith(EXCLUDE_OPTIONS):
-            skip_next = "=" not in arg
+        if target.startswith(EXCLUDE_OPTIONS):
+            skip_next = "=" not in target
             continue
-        if program == ":code" and (" " in arg or len(arg) > 300):
-            continue
-        candidates = {arg}
-        if "=" in arg:
-            candidates.add(arg.split("=", 1)[1])
-        if ":" in arg and "://" not in arg:
-            candidates.add(arg.rsplit(":", 1)[1])
-        if arg.startswith("@"):
-            candidates.add(arg[1:])
+        candidates = {target}
+        if "=" in target:
+            candidates.add(target.split("=", 1)[1])
+        if ":" in target and "://" not in target:
+            candidates.add(target.rsplit(":", 1)[1])
+        if target.startswith("@"):
+            candidates.add(target[1:])
         if any(paths.is_secret(candidate, cwd) for candidate in candidates if candidate and not candidate.startswith("-")):
             return True
     return False
@@ -410,24 +389,44 @@ def reads_secret(invocation, paths: Paths) -> bool:
 
 def writes_protected(invocation, paths: Paths) -> bool:
     cwd = invocation.cwd
-    if any(paths.is_protected(path, cwd) for path in invocation.outputs):
-        return True
-    program, args = invocation.program, invocation.args
-    found = positionals(args)
-    if program == "git" and found and found[0] in ("rm", "mv"):
-        program, found = found[0], found[1:]
-    if program in WRITERS_ALL:
-        chosen = found[1:] if program in ("chmod", "chown", "chgrp", "chattr") else found
-        return any(paths.is_protected(p, cwd, ancestors=program in REMOVERS) for p in chosen)
-    if program in WRITERS_LAST and found:
-        return paths.is_protected(found[-1], cwd)
-    if program == "dd":
-        return any(paths.is_protected(a[3:], cwd) for a in args if a.startswith("of="))
-    if program == "sed" and ("-i" in flag_set(args) or any(a.startswith("--in-place") for a in args)):
-        return any(paths.is_protected(p, cwd) for p in found)
-    if invocation.code_writes:
-        return any(paths.is_protected(a, cwd) for a in (found if program != ":code" else args) if " " not in a)
+    for kind, target, _ in effects_of(invocation, paths):
+        if kind in ("write", "delete") and paths.is_protected(target, cwd, ancestors=kind == "delete" or target.endswith("/")):
+            return True
     return False
+
+
+def writes_outside(invocation, paths: Paths) -> str | None:
+    """A write or delete outside the repository and temp folders (critical folders and the repository root included)."""
+    for kind, target, why in effects_of(invocation, paths):
+        if kind not in ("write", "delete") or target.startswith(DEVICE_SAFE) or target in ("-", ""):
+            continue
+        where = paths.classify(target, invocation.cwd)
+        # A delete outside the repository is judged with its flags by destructive-delete; here only the
+        # critical folders, the repository and its .git.
+        if where == "outside" and kind == "write" or where in ("critical", "repo"):
+            return f"{kind}s {target.replace(UNKNOWN, '$').replace(END, '').replace(EVAL, '')} ({why})"
+    return None
+
+
+def unresolved(invocation, paths: Paths) -> str | None:
+    """A program name, or a path it writes, only known at run time."""
+    for kind, target, why in effects_of(invocation, paths):
+        if kind == "unresolved":
+            return why
+        if kind == "write" and (UNKNOWN in target or EVAL in target) and paths.classify(target, invocation.cwd) == "unknown":
+            return f"writes {target.replace(UNKNOWN, '$').replace(END, '')}, a path only known at run time"
+    return None
+
+
+def effect_of_kind(kind: str):
+    def check(invocation, paths: Paths) -> str | None:
+        return next((why for k, _, why in effects_of(invocation, paths) if k == kind), None)
+    return check
+
+
+EFFECT_KEYS = {"writes_outside": writes_outside, "unresolved": unresolved, "exfiltrates": exfiltrates,
+               "upload_data": exfiltrates, "control_plane_change": effect_of_kind("control"),
+               "data_change": effect_of_kind("data_change"), "unclassified": effect_of_kind("unclassified")}
 
 
 def matches(match: dict, invocation, paths: Paths) -> bool:
@@ -463,16 +462,20 @@ def matches(match: dict, invocation, paths: Paths) -> bool:
             return False
     if match.get("target_outside_repo") or match.get("target_critical"):
         wanted = {"outside", "critical", "repo", "unknown"} if match.get("target_outside_repo") else {"critical", "repo"}
-        kinds = [paths.classify(t, invocation.cwd) for t in targets(invocation)]
+        kinds = [paths.classify(t, invocation.cwd) for t in targets(invocation, paths)]
         if not any(kind in wanted for kind in kinds):
             return False
     if match.get("target_device"):
-        if not any(t.startswith(DEVICE_PREFIXES) and not t.startswith(DEVICE_SAFE) for t in targets(invocation)):
+        if not any(t.startswith(DEVICE_PREFIXES) and not t.startswith(DEVICE_SAFE) for t in targets(invocation, paths)):
             return False
     if match.get("remote_target") and not any(looks_remote(a) for a in positionals(args)):
         return False
-    if match.get("upload_data") and not upload_data(invocation):
-        return False
+    for key, check in EFFECT_KEYS.items():
+        if match.get(key):
+            detail = check(invocation, paths)
+            if not detail:
+                return False
+            invocation.facts.setdefault(key, detail)
     if match.get("setuid") and not setuid(invocation):
         return False
     for fact in ("pipe_into_shell", "raw_network_redirect"):
@@ -514,9 +517,11 @@ def decide_bash(command: str, policy: dict, project: str | None, cwd: str | None
     unwrap = guard.cached_import("unwrap")
 
     home = home or os.path.expanduser("~")
-    ctx = unwrap.Context(project, cwd or project, home)
+    table = unwrap.Table(policy)
+    ctx = unwrap.Context(project, cwd or project, home, table)
     invocations = unwrap.analyse(command, ctx)
     paths = Paths(policy, project, home)
+    paths.table = table
     trace = list(ctx.trace)
     for invocation in invocations:
         via = f" (via {' > '.join(invocation.via)})" if invocation.via else ""

@@ -12,7 +12,8 @@ MATCH_KEYS = {
     "refspec_plus": "bool", "refspec_delete": "bool", "target_outside_repo": "bool", "target_critical": "bool",
     "target_device": "bool", "remote_target": "bool", "upload_data": "bool", "setuid": "bool",
     "pipe_into_shell": "bool", "raw_network_redirect": "bool", "reads_secret": "bool", "writes_protected": "bool",
-    "secret_in_url": "bool", "any_of": "alternatives",
+    "secret_in_url": "bool", "any_of": "alternatives", "writes_outside": "bool", "unresolved": "bool",
+    "exfiltrates": "bool", "control_plane_change": "bool", "data_change": "bool", "unclassified": "bool",
 }
 
 
@@ -49,4 +50,96 @@ def validate_match(match: object) -> list[str]:
             else:
                 for index, alternative in enumerate(value):
                     errors += [f"any_of[{index}]: {e}" for e in validate_match(alternative)]
+    return errors
+
+
+# ------------------------------------------------------------------ the program table (foundation/programs.yml)
+
+HANDLERS = ("plain", "wrapper", "shell", "interpreter", "find", "xargs", "parallel", "git", "eval", "source", "cd",
+            "assign", "unset", "keyword", "loop", "su", "pwsh", "cmd")
+SELECTORS = ("all", "first", "last", "rest", "but_last", "none")
+OPTION_ROLES = ("read", "write", "delete", "send", "send_data", "send_literal", "write_dir", "cwd", "command", "argv",
+                "archive", "archive_dir", "in_place", "mount")
+LANGUAGE_CAPABILITIES = ("delete", "write", "read", "network", "execute", "eval", "dynamic")
+# field -> kind; a record's examples are checked by the tests (they run the guard), not here.
+PROGRAM_FIELDS = {
+    "also": "names", "handler": "handler", "value_options": "names", "skip": "int", "skip_unless": "names",
+    "reads": "selector", "writes": "selector", "deletes": "selector", "sends": "selector", "runs": "selector",
+    "options": "roles", "network": "bool", "downloads": "bool", "decoder": "bool", "privilege": "bool",
+    "command_after": "int", "script_after": "int", "command_values": "names", "control_plane": "control_plane",
+    "sql": "sql", "subcommands": "subcommands", "wrapper": "wrapper", "language": "language", "examples": "examples", "lookup_options": "names",
+}
+
+
+def validate_programs(table: object) -> list[tuple[str, str, str]]:
+    """(field, problem, fix) for each problem of programs.yml; empty when it is valid."""
+    if not isinstance(table, dict) or not isinstance(table.get("programs"), dict) or not table["programs"]:
+        return [("programs", "must be a mapping of program names to records", "restore programs.yml from the last release")]
+    languages = table.get("languages") if isinstance(table.get("languages"), dict) else {}
+    errors = []
+    for key in ("mutating_verbs", "sql_destructive"):
+        if not _names(table.get(key)):
+            errors.append((key, "must be a non-empty list of words", f"list the words, e.g. {key}: [delete, drop]"))
+    for name, language in languages.items():
+        for field in LANGUAGE_CAPABILITIES + ("code_options",):
+            if not isinstance((language or {}).get(field, []), list):
+                errors.append((f"languages.{name}.{field}", "must be a list of names", "list API names, e.g. [os.remove]"))
+    seen: dict[str, str] = {}
+    for name, record in table["programs"].items():
+        errors += _validate_record(f"programs.{name}", record, languages)
+        for alias in [name, *((record or {}).get("also") or [])]:
+            if alias in seen:
+                errors.append((f"programs.{name}", f"{alias!r} is already described by programs.{seen[alias]}",
+                               "keep one record per program: merge them, or drop the name from one `also`"))
+            seen[str(alias)] = name
+    return errors
+
+
+def _names(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) and v for v in value)
+
+
+def _validate_record(where: str, record: object, languages: dict) -> list[tuple[str, str, str]]:
+    if not isinstance(record, dict):
+        return [(where, "must be a mapping", "give the record's fields, e.g. {reads: none, writes: all}")]
+    errors = []
+    for field, value in record.items():
+        kind = PROGRAM_FIELDS.get(field)
+        at = f"{where}.{field}"
+        if kind is None:
+            errors.append((at, "is not a known field", f"use one of: {', '.join(sorted(PROGRAM_FIELDS))}"))
+        elif kind == "names" and not _names(value):
+            errors.append((at, "must be a non-empty list of names", "list names, e.g. [-o, --output]"))
+        elif kind == "handler" and value not in HANDLERS:
+            errors.append((at, f"{value!r} is not a handler", f"use one of: {', '.join(HANDLERS)}"))
+        elif kind == "int" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            errors.append((at, "must be a whole number", "give a count, e.g. 1"))
+        elif kind == "selector" and value not in SELECTORS:
+            errors.append((at, f"{value!r} is not a selector", f"use one of: {', '.join(SELECTORS)}"))
+        elif kind == "bool" and not isinstance(value, bool):
+            errors.append((at, "must be true or false", "write true or false"))
+        elif kind == "roles" and (not isinstance(value, dict) or any(r not in OPTION_ROLES for r in value.values())):
+            errors.append((at, "must map options to roles", f"roles are: {', '.join(OPTION_ROLES)}"))
+        elif kind == "language" and value not in languages:
+            errors.append((at, f"{value!r} has no entry under languages", "add the language, or name an existing one"))
+        elif kind == "control_plane" and value is not None and not (
+                isinstance(value, dict) and isinstance(value.get("within", value.get("verb_at")), int)
+                and isinstance(value.get("read_only"), list) and isinstance(value.get("dry_run", []), list)):
+            errors.append((at, "must give verb_at (where the verb is) or within (how far to look), and read_only (verbs)",
+                           "e.g. {verb_at: 0, read_only: [get, list], dry_run: [--dry-run]}"))
+        elif kind == "sql" and not (isinstance(value, dict) and isinstance(value.get("options", []), list)
+                                    and isinstance(value.get("file_options", []), list)):
+            errors.append((at, "must give options and file_options lists", "e.g. {options: [-c], file_options: [-f]}"))
+        elif kind == "wrapper" and not (isinstance(value, dict) and isinstance(value.get("skip", 0), int)):
+            errors.append((at, "must be {skip: N}", "give how many positionals come before the wrapped command"))
+        elif kind == "subcommands":
+            if not isinstance(value, dict):
+                errors.append((at, "must map verbs to records", "e.g. {push: {network: true}}"))
+            else:
+                for verb, sub in value.items():
+                    errors += _validate_record(f"{at}.{verb}", sub, languages)
+        elif kind == "examples":
+            if not isinstance(value, list) or not all(
+                    isinstance(e, dict) and isinstance(e.get("command"), str) and e.get("expect") in ("allow", "ask", "deny") for e in value):
+                errors.append((at, "must be a list of {command, expect: allow | ask | deny}", "e.g. - {command: \"rm -rf /\", expect: deny}"))
     return errors

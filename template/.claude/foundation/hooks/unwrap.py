@@ -18,73 +18,75 @@ UNKNOWN = "\x00"
 END = "\x01"
 FOUND = "\x03found"  # a file find matches under its root: known to be below the root, name unknown
 EVAL = "\x02"  # starts a value computed in process from a substitution ($(echo rm)): known, but dynamic
-SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "yash", "csh", "tcsh"}
-DOWNLOADERS = {"curl", "wget", "fetch", "aria2c", "http", "https", "xh", "lwp-request", "get", "httpie", "curlie"}
-DECODERS = {"base64", "base32", "xxd", "uudecode", "openssl", "gunzip", "zcat", "gzip", "bunzip2", "xz", "unxz", "rev", "tr", "od", "basenc"}
-KEYWORDS = {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}", "esac", "function", "in", "[[", "]]"}
-INTERPRETER_PREFIXES = ("python", "pypy", "node", "nodejs", "bun", "deno", "perl", "ruby", "php", "lua", "rscript", "awk", "gawk", "mawk", "nawk")
-# Prefix commands: option letters that take a value, and whether a positional (duration, priority ...) comes first.
-WRAPPERS = {
-    "env": ({"-u", "--unset", "-C", "--chdir", "-P", "-S", "--split-string"}, 0),
-    "nice": ({"-n", "--adjustment"}, 0),
-    "timeout": ({"-s", "--signal", "-k", "--kill-after"}, 1),
-    "nohup": (set(), 0),
-    "setsid": (set(), 0),
-    "stdbuf": ({"-i", "-o", "-e", "--input", "--output", "--error"}, 0),
-    "ionice": ({"-c", "-n", "-p", "-t", "--class", "--classdata"}, 0),
-    "chrt": (set(), 1),
-    "taskset": (set(), 1),
-    "time": ({"-f", "--format", "-o", "--output"}, 0),
-    "command": (set(), 0),
-    "builtin": (set(), 0),
-    "exec": ({"-a"}, 0),
-    "watch": ({"-n", "--interval", "-d", "--differences", "-q", "--equexit"}, 0),
-    "busybox": (set(), 0),
-    "unbuffer": (set(), 0),
-    "caffeinate": ({"-t", "-w"}, 0),
-    "chroot": ({"--userspec", "--groups"}, 1),
-    "flock": ({"-w", "--timeout", "-E", "--conflict-exit-code"}, 1),
-    "sudo": ({"-u", "--user", "-g", "--group", "-h", "--host", "-p", "--prompt", "-C", "--close-from", "-D", "--chdir",
-              "-r", "--role", "-t", "--type", "-U", "--other-user", "-T", "--command-timeout"}, 0),
-    "doas": ({"-u", "-C"}, 0),
-    "pkexec": ({"--user"}, 0),
-    "runuser": ({"-u", "--user", "-g", "--group", "-G", "--supp-group"}, 0),
-    "strace": ({"-o", "-e", "-p", "-s", "-u"}, 0),
-    "ltrace": ({"-o", "-e", "-p", "-s", "-u"}, 0),
-}
-ESCALATION = {"sudo", "doas", "pkexec", "runuser"}
-GIT_GLOBAL_WITH_VALUE = {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--config-env", "--exec-path", "--super-prefix", "--list-cmds", "--attr-source"}
-FIND_WITH_VALUE = {"-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename", "-regex", "-iregex", "-type", "-xtype",
-                   "-user", "-group", "-uid", "-gid", "-perm", "-size", "-mtime", "-mmin", "-atime", "-amin", "-ctime", "-cmin",
-                   "-newer", "-anewer", "-cnewer", "-maxdepth", "-mindepth", "-inum", "-samefile", "-links", "-lname", "-ilname",
-                   "-fstype", "-printf", "-fprint", "-fprint0", "-fls", "-context", "-used", "-regextype", "-newermt", "-newerct",
-                   "-newerat", "-newermm", "-files0-from", "-D", "-O", "-f"}
+# What the guard knows about programs is data (policy.json's `programs`, from foundation/programs.yml); this module
+# only knows shell grammar and how each handler kind looks inside a call.
 FIND_FILTERS = {"-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename", "-regex", "-iregex", "-user", "-group",
                 "-uid", "-gid", "-perm", "-size", "-mtime", "-mmin", "-atime", "-amin", "-ctime", "-cmin", "-newer", "-anewer",
                 "-cnewer", "-inum", "-samefile", "-links", "-lname", "-ilname", "-empty", "-used", "-newermt", "-newerct",
                 "-newerat", "-newermm"}
-XARGS_WITH_VALUE = {"-a", "--arg-file", "-d", "--delimiter", "-E", "-e", "--eof", "-L", "--max-lines", "-l", "-n", "--max-args",
-                    "-P", "--max-procs", "-s", "--max-chars", "--process-slot-var", "-R", "-S", "-J", "-I"}
-PARALLEL_WITH_VALUE = {"-j", "--jobs", "-n", "--max-args", "-N", "-S", "--sshlogin", "--delay", "--timeout", "--joblog",
-                       "--results", "--tmpdir", "--workdir", "-a", "--arg-file", "--colsep", "-d", "--delimiter", "-E", "-I"}
-EXEC_CALLS = ("system", "popen", "exec", "execSync", "execFileSync", "spawn", "spawnSync", "check_output", "check_call",
-              "call", "run", "Popen", "getoutput", "getstatusoutput", "shell_exec", "passthru", "proc_open", "execv", "execvp",
-              "execl", "execlp", "spawnv", "capture2", "capture3", "popen3")
-DELETE_CALLS = ("rmtree", "rm_rf", "rm_r", "remove_dir", "remove_entry", "remove_entry_secure", "rmSync", "rmdirSync",
-                "unlinkSync", "rimraf", "os.remove", "os.unlink", "os.rmdir", "os.removedirs", "File.delete", "fs.rm",
-                "fs.rmdir", "fs.unlink", "FileUtils.rm", "unlink", "RemoveAll")
-NETWORK_IN_CODE = ("'https'", '"https"', "'http'", '"http"', "urlopen", "urllib", "requests.", "http.get", "https.get", "fetch(", "Net::HTTP", "open-uri", "LWP",
-                   "HTTP::Tiny", "socket", "httpx", "http.client", "URI.open", "curl", "wget")
-EVAL_IN_CODE = ("exec(", "eval(", "exec ", "eval ", "Function(", "instance_eval", "runInThisContext", "compile(")
-WRITE_IN_CODE = ("'w", '"w', "'a", '"a', "write", "unlink", "remove", "rename", "replace", "rmtree", "truncate", "chmod",
-                 "appendFile", "rmSync", "copy", "move", "symlink", "touch", ">>", "File.open", "IO.write")
+MAX_SCRIPT_FILE = 65536  # a script file the command runs is read and classified when it is at most this big
+
+
+class Table:
+    """The program table: one record per program, found by name (python3.12 finds python)."""
+
+    def __init__(self, policy: dict):
+        self.records = policy["programs"]
+        self.names = policy.get("program_names") or {}
+        self.languages = policy.get("languages") or {}
+        verbs = policy.get("verbs") or {}
+        self.mutating = set(verbs.get("mutating") or ())
+        self.sql_destructive = verbs.get("sql_destructive") or []
+
+    def find(self, program: str) -> dict | None:
+        for name in (program, program.rstrip("0123456789.-_") or program):
+            record = self.records.get(self.names.get(name, name))
+            if record is not None:
+                return record
+        return None
+
+    def with_subcommand(self, record: dict | None, args: list[str]) -> dict | None:
+        """The record merged with its subcommand's (git push, docker run), found after the options that take values."""
+        if not record or "subcommands" not in record:
+            return record
+        verb = first_positional(args, record.get("value_options") or ())
+        sub = record["subcommands"].get(verb) if verb else None
+        if sub is None:
+            return record
+        merged = {k: v for k, v in record.items() if k != "subcommands"}
+        merged.update(sub)
+        merged["value_options"] = list(record.get("value_options") or ()) + list(sub.get("value_options") or ())
+        merged["verb"] = verb
+        return merged
+
+    def has(self, program: str, field: str) -> bool:
+        return bool((self.find(program) or {}).get(field))
+
+
+def first_positional(args: list[str], with_value) -> str | None:
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return args[i + 1] if i + 1 < len(args) else None
+        if not arg.startswith("-") or arg == "-":
+            return arg
+        i += 2 if arg in with_value and "=" not in arg else 1
+    return None
 
 
 class Invocation:
-    __slots__ = ("program", "args", "cwd", "via", "facts", "outputs", "inputs", "code_writes", "display")
+    __slots__ = ("program", "args", "cwd", "via", "facts", "outputs", "inputs", "code_writes", "display", "record", "effects",
+                 "unresolved", "stdin_from", "derived", "links")
 
     def __init__(self, program: str, args: list[str], ctx: "Context", via: list[str]):
         self.program = program
+        self.record = ctx.table.with_subcommand(ctx.table.find(program), args) if program[:1] != ":" else None
+        self.effects: list[tuple[str, str, str]] = []  # (kind, target, why) found in stage 1 (inline code, state)
+        self.unresolved = False  # the program name was only known at run time
+        self.stdin_from: str | None = None  # what feeds stdin: "literal", "local" (file content), "dynamic"
+        self.derived = None  # stage 2's effects, once derived
+        self.links = ctx.links
         self.args = args
         self.cwd = ctx.cwd
         self.via = list(via)
@@ -96,7 +98,10 @@ class Invocation:
 
 
 class Context:
-    def __init__(self, project: str | None, cwd: str | None, home: str):
+    def __init__(self, project: str | None, cwd: str | None, home: str, table: Table):
+        self.table = table
+        self.files: dict[str, str | None] = {}  # written by this command: path -> content (None: unknown content)
+        self.links: dict[str, str] = {}  # links this command made: link path -> target
         self.project = project
         self.cwd = cwd
         self.home = home
@@ -105,6 +110,8 @@ class Context:
             self.vars["PWD"] = cwd
         self.trace: list[str] = []
         self.downloaded: set[str] = set()
+        self.aliases: dict[str, str] = {}  # git aliases this command set (git config alias.x ...)
+        self.force_push: str | None = None  # a forcing refspec or mirror this command configured
         self.invocations: list[Invocation] = []
         self.budget = 4000  # unwrapping steps; a pathological command ends in TooDeep, not a hang
 
@@ -122,10 +129,6 @@ def analyse(command: str, ctx: Context) -> list[Invocation]:
 def norm_program(word: str) -> str:
     name = word.replace(EVAL, "").replace("\\", "/").rsplit("/", 1)[-1].lower()
     return name[:-4] if name.endswith(".exe") else name
-
-
-def is_interpreter(program: str) -> bool:
-    return program.startswith(INTERPRETER_PREFIXES) and not program.endswith(("-config", "doc"))
 
 
 # ------------------------------------------------------------------ expansion
@@ -262,13 +265,24 @@ def walk(commands: list[shell.Command], ctx: Context, via: list[str], depth: int
             ctx.invocations.append(holder)
             produced = [holder]
         if produced:
-            last = next((p for p in reversed(produced) if p.program not in ESCALATION), produced[-1])
+            last = next((p for p in reversed(produced) if not (p.record or {}).get("privilege")), produced[-1])
             last.outputs += outputs
             last.inputs += inputs
             if network:
                 last.facts["raw_network_redirect"] = f"redirects to {network[0]}"
-            if last.program in DOWNLOADERS:
+            if (last.record or {}).get("downloads"):
                 ctx.downloaded.update(o for o in outputs if UNKNOWN not in o)
+            remember_writes(last, outputs, command, ctx)
+            if command.pipe_prev is not None:
+                for invocation in produced:
+                    if (invocation.record or {}).get("network"):
+                        invocation.stdin_from = stdin_kind(command.pipe_prev, ctx)
+
+
+def stdin_kind(command: shell.Command, ctx: Context) -> str:
+    """What a pipe carries: "literal" (printed text known now), "local" (a file's content) or "dynamic"."""
+    kind, _ = producer_text(command, ctx)
+    return "literal" if kind in ("text", "decoded") else kind
 
 
 def producer_text(command: shell.Command, ctx: Context) -> tuple[str, str | None]:
@@ -350,6 +364,21 @@ def strip_options(args: list[str], with_value: set[str], positional_first: int) 
     return args[i:]
 
 
+class Call:
+    """One simple command being resolved: its words, where it runs, what feeds it, and its program's record."""
+
+    __slots__ = ("argv", "words", "ctx", "via", "stdin", "depth", "env", "program", "record")
+
+    def __init__(self, argv: list[str], words: list, ctx: Context, via: list[str], stdin, depth: int, env: dict[str, str]):
+        self.argv, self.words, self.ctx, self.via, self.stdin, self.depth, self.env = argv, words, ctx, via, stdin, depth, env
+        self.program = norm_program(argv[0])
+        self.record = ctx.table.find(self.program)
+
+    def then(self, argv: list[str], words: list, via: list[str] | None = None) -> tuple:
+        """Resolve another command line in this one's place (a prefix stripped, an alias expanded)."""
+        return argv, words, via if via is not None else self.via
+
+
 def resolve(argv: list[str], words: list, ctx: Context, via: list[str], stdin, depth: int) -> None:
     words = list(words) + [None] * (len(argv) - len(words))
     for _ in range(64):
@@ -366,108 +395,321 @@ def resolve(argv: list[str], words: list, ctx: Context, via: list[str], stdin, d
             return
         if env:
             ctx.trace.append("set " + ", ".join(f"{k}={v}" for k, v in env.items()).replace(UNKNOWN, "$").replace(END, ""))
-        head = argv[0]
-        program = norm_program(head)
-        if program in KEYWORDS:
-            argv, words = argv[1:], words[1:]
+        call = Call(argv, words, ctx, via, stdin, depth, env)
+        handler = HANDLERS[(call.record or {}).get("handler", "plain") if UNKNOWN not in argv[0] else "plain"]
+        following = handler(call)
+        if following is None:
+            return
+        argv, words, via = following
+
+
+def keyword_call(call: Call):
+    return call.then(call.argv[1:], call.words[1:])
+
+
+def loop_call(call: Call) -> None:
+    if len(call.argv) > 1:
+        call.ctx.vars.pop(call.argv[1], None)
+
+
+def cd_call(call: Call) -> None:
+    ctx = call.ctx
+    target = next((a for a in call.argv[1:] if not a.startswith("-")), ctx.home)
+    if UNKNOWN in target or ctx.cwd is None and not target.startswith("/"):
+        ctx.cwd = None
+    else:
+        ctx.cwd = normpath(join(ctx.cwd or "/", target))
+    ctx.trace.append(f"cd: now in {ctx.cwd or 'an unknown folder'}")
+
+
+def assign_call(call: Call) -> None:
+    for arg in call.argv[1:]:
+        if "=" in arg and not arg.startswith("-"):
+            name, _, value = arg.partition("=")
+            call.ctx.vars[name] = value
+
+
+def unset_call(call: Call) -> None:
+    for arg in call.argv[1:]:
+        call.ctx.vars.pop(arg, None)
+
+
+def eval_call(call: Call) -> None:
+    script = " ".join(call.argv[1:])
+    run_script(script, call.words[1:], call.ctx, call.via + ["eval"], call.depth, f"eval {script[:60]}")
+
+
+def source_call(call: Call) -> None:
+    argv = call.argv
+    emit(call.ctx, call.program, argv[1:], call.via)
+    target = argv[1] if len(argv) > 1 else ""
+    script_from_file(target, call.words[1] if len(call.words) > 1 else None, call.stdin, call.ctx, call.via + [call.program],
+                     call.depth, call.program)
+
+
+def wrapper_call(call: Call):
+    """A prefix that runs the rest of its arguments as a command (env, timeout, sudo, nohup ...)."""
+    record, argv, ctx = call.record, call.argv, call.ctx
+    if record.get("privilege"):
+        emit(ctx, call.program, argv[1:], call.via)
+    if any(a in (record.get("lookup_options") or ()) for a in argv[1:2]):
+        emit(ctx, call.program, argv[1:], call.via)
+        return None
+    with_value = set(record.get("value_options") or ())
+    scripts = [(o, v) for o, v in option_values(argv[1:], with_value) if (record.get("options") or {}).get(o) == "command"]
+    rest = strip_options(argv[1:], with_value, (record.get("wrapper") or {}).get("skip", 0))
+    if scripts and call.program == "env":  # env -S splits its value into the command's first words
+        rest = [w.literal or "" for c in shell.parse(scripts[0][1]) for w in c.words] + rest
+    elif scripts:
+        run_script(scripts[0][1], [None], ctx, call.via + [f"{call.program} {scripts[0][0]}"], call.depth, f"{call.program} {scripts[0][0]}")
+        return None
+    if call.program == "timeout" and rest and rest[0][:1].isdigit():
+        rest = rest[1:]
+    ctx.trace.append(f"unwrapped the {call.program} prefix")
+    return call.then(rest, call.words[len(argv) - len(rest):], call.via + [call.program])
+
+
+def su_call(call: Call) -> None:
+    emit(call.ctx, call.program, call.argv[1:], call.via)
+    for option, value in option_values(call.argv[1:], set(call.record.get("value_options") or ()) | {"-c", "--command"}):
+        if option in ("-c", "--command"):
+            run_script(value, [None], call.ctx, call.via + ["su -c"], call.depth, "su -c")
+
+
+def option_values(args: list[str], with_value: set[str]) -> list[tuple[str, str]]:
+    """(option, value) for each option that takes a value: `-o x`, `--out=x`, `-ox`."""
+    found, i = [], 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            break
+        if arg.startswith("--") and "=" in arg and arg.split("=", 1)[0] in with_value:
+            found.append(tuple(arg.split("=", 1)))
+        elif arg in with_value:
+            found.append((arg, args[i + 1] if i + 1 < len(args) else ""))
+            i += 2
             continue
-        if program in ("for", "select", "case"):
-            if len(argv) > 1:
-                ctx.vars.pop(argv[1], None)
-            return
-        if program in ("cd", "pushd"):
-            target = next((a for a in argv[1:] if not a.startswith("-")), ctx.home)
-            if UNKNOWN in target or ctx.cwd is None and not target.startswith("/"):
-                ctx.cwd = None
-            else:
-                ctx.cwd = normpath(join(ctx.cwd or "/", target))
-            ctx.trace.append(f"cd: now in {ctx.cwd or 'an unknown folder'}")
-            return
-        if program in ("export", "declare", "local", "readonly", "typeset", "let"):
-            for arg in argv[1:]:
-                if "=" in arg and not arg.startswith("-"):
-                    name, _, value = arg.partition("=")
-                    ctx.vars[name] = value
-            return
-        if program in ("unset", "read", "mapfile", "readarray"):
-            for arg in argv[1:]:
-                ctx.vars.pop(arg, None)
-            return
-        if program == "eval":
-            script = " ".join(argv[1:])
-            run_script(script, words[1:], ctx, via + ["eval"], depth, f"eval {script[:60]}")
-            return
-        if program in ("source", "."):
-            emit(ctx, program, argv[1:], via)
-            target = argv[1] if len(argv) > 1 else ""
-            script_from_file(target, words[1] if len(words) > 1 else None, stdin, ctx, via + [program], depth, program)
-            return
-        if program in WRAPPERS:
-            with_value, positional = WRAPPERS[program]
-            if program in ESCALATION:
-                emit(ctx, program, argv[1:], via)
-            if program == "env":
-                split = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("-S", "--split-string")), None)
-                if split is None:
-                    split = next((a[2:] for a in argv[1:] if a.startswith("-S") and len(a) > 2), None)
-                rest = strip_options(argv[1:], with_value, positional)
-                if split is not None:
-                    rest = [w.literal or "" for c in shell.parse(split) for w in c.words] + rest
-            else:
-                rest = strip_options(argv[1:], with_value, positional)
-            if program == "timeout" and rest and rest[0][:1].isdigit():
-                rest = rest[1:]
-            if program in ("nice",) and rest and rest[0][:1] == "-" and rest[0][1:].isdigit():
-                rest = rest[1:]
-            if program == "flock" and rest and rest[0] in ("-c", "--command") and len(rest) > 1:
-                run_script(rest[1], [None], ctx, via + ["flock -c"], depth, "flock -c")
-                return
-            ctx.trace.append(f"unwrapped the {program} prefix")
-            words = words[len(argv) - len(rest):]
-            argv = rest
-            via = via + [program]
+        elif arg.startswith("-") and not arg.startswith("--") and len(arg) > 2 and arg[:2] in with_value:
+            found.append((arg[:2], arg[2:]))
+        elif "=" in arg and arg.split("=", 1)[0] in with_value:  # dd's of=FILE
+            found.append(tuple(arg.split("=", 1)))
+        i += 1
+    return found
+
+
+def split_positionals(args: list[str], with_value) -> tuple[list[str], int]:
+    """The positionals of a call (option values dropped), and the index in args where positionals end the options
+    (for a command line that follows them: `docker run IMAGE cmd ...`)."""
+    out, i = [], 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return out + args[i + 1:], i + 1
+        if arg.startswith("-") and arg != "-" and UNKNOWN not in arg[:1]:
+            i += 2 if arg in with_value and "=" not in arg else 1
             continue
-        if program == "su":
-            emit(ctx, "su", argv[1:], via)
-            if "-c" in argv:
-                index = argv.index("-c")
-                if index + 1 < len(argv):
-                    run_script(argv[index + 1], [words[index + 1]], ctx, via + ["su -c"], depth, "su -c")
-            return
-        if program in SHELLS:
-            shell_call(program, argv, words, ctx, via, stdin, depth)
-            return
-        if program == "xargs":
-            xargs_call(argv, words, ctx, via, stdin, depth)
-            return
-        if program == "parallel":
-            parallel_call(argv, ctx, via, stdin, depth)
-            return
-        if program == "find":
-            find_call(argv, ctx, via, depth)
-            return
-        if program == "git":
-            result = git_call(argv, env, ctx, via, depth)
-            if result is None:
-                return
-            argv, words = result, [None] * len(result)
+        out.append(arg)
+        i += 1
+    return out, len(args)
+
+
+def nested_after(args: list[str], with_value, count: int) -> list[str] | None:
+    """The command line after `count` positionals (options and their values skipped before each)."""
+    i, seen = 0, 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            i += 1
+            if seen >= count:
+                return args[i:]
             continue
-        if is_interpreter(program):
-            interpreter_call(program, argv, words, ctx, via, stdin, depth)
-            return
-        args = argv[1:]
-        if stdin and stdin[0] == "pipe" and program in ("rm", "srm", "shred") and not [a for a in args if not a.startswith("-")]:
-            args = args + [UNKNOWN + "stdin" + END]  # fed by a pipe: whatever the writer meant to delete is unknown
-        invocation = emit(ctx, program if UNKNOWN not in program else "?", args, via)
-        if UNKNOWN in program:
-            ctx.trace.append(f"the program name `{head.replace(UNKNOWN, '$').replace(END, '')}` is only known at run time")
-        if head in ctx.downloaded or normpath(join(ctx.cwd or "/", head)) in {normpath(join(ctx.cwd or "/", d)) for d in ctx.downloaded}:
-            invocation.facts["pipe_into_shell"] = f"runs {head}, a file this command just downloaded"
-        if program in DOWNLOADERS:
-            for i, arg in enumerate(argv[1:-1], start=1):
-                if arg in ("-o", "--output", "-O", "--output-document") and UNKNOWN not in argv[i + 1]:
-                    ctx.downloaded.add(argv[i + 1])
+        if seen >= count:
+            return args[i:]
+        if arg.startswith("-") and arg != "-":
+            i += 2 if arg in with_value and "=" not in arg else 1
+            continue
+        seen += 1
+        i += 1
+    return None
+
+
+def plain_call(call: Call) -> None:
+    """A program the guard does not look inside by handler: emit it, then guard its command-taking arguments."""
+    ctx, argv, head = call.ctx, call.argv, call.argv[0]
+    args = argv[1:]
+    if call.stdin and call.stdin[0] == "pipe" and (call.record or {}).get("deletes") and not [a for a in args if not a.startswith("-")]:
+        args = args + [UNKNOWN + "stdin" + END]  # fed by a pipe: whatever the writer meant to delete is unknown
+    invocation = emit(ctx, call.program if UNKNOWN not in call.program else "?", args, call.via)
+    if UNKNOWN in head:
+        invocation.unresolved = True
+        ctx.trace.append(f"the program name `{head.replace(UNKNOWN, '$').replace(END, '')}` is only known at run time")
+    runs_written_file(call, invocation)
+    record = invocation.record
+    if not record:
         return
+    nested_commands(call, record, args)
+    if record.get("downloads"):
+        for option, value in option_values(args, set(record.get("value_options") or ())):
+            if (record.get("options") or {}).get(option) == "write" and UNKNOWN not in value:
+                ctx.downloaded.add(value)
+    if record.get("sql"):
+        sql_statements(call, invocation, record, args)
+
+
+def runs_written_file(call: Call, invocation: Invocation) -> None:
+    """State across steps: a file this command downloaded or wrote, then ran as a program."""
+    ctx, head = call.ctx, call.argv[0]
+    where = normpath(join(ctx.cwd or "/", head))
+    if head in ctx.downloaded or where in {normpath(join(ctx.cwd or "/", d)) for d in ctx.downloaded}:
+        invocation.facts["pipe_into_shell"] = f"runs {head}, a file this command just downloaded"
+    elif "/" in head and where in ctx.files:
+        content = ctx.files[where]
+        if content is None:
+            invocation.effects.append(("unclassified", head, f"runs {head}, which this command wrote with content only known at run time"))
+        else:
+            run_script(content, [], ctx, call.via + [f"{head}, written by this command"], call.depth, f"{head} (written above)")
+
+
+def nested_commands(call: Call, record: dict, args: list[str]) -> None:
+    """Every command-taking argument is a nested command, guarded the same way."""
+    ctx, via, depth = call.ctx, call.via, call.depth
+    with_value = set(record.get("value_options") or ())
+    roles = record.get("options") or {}
+    for option, value in option_values(args, with_value):
+        role = roles.get(option)
+        if role == "command" and value:
+            run_script(value, [None], ctx, via + [f"{call.program} {option}"], depth, f"{call.program} {option}")
+        elif role == "argv" and value:
+            line = value.split()
+            resolve(line, [None] * len(line), ctx, via + [f"{call.program} {option}"], None, depth + 1)
+    verb_offset = 1 if record.get("verb") else 0
+    if "command_after" in record:
+        rest = nested_after(args, with_value, record["command_after"] + verb_offset)
+        if rest:
+            ctx.trace.append(f"looked inside {call.program}'s command: {' '.join(rest)[:80]}")
+            resolve(rest, [None] * len(rest), ctx, via + [f"{call.program} {record.get('verb') or ''}".strip()], None, depth + 1)
+    if "script_after" in record:
+        rest = nested_after(args, with_value, record["script_after"] + verb_offset)
+        if rest:
+            run_script(" ".join(rest), [None], ctx, via + [call.program], depth, f"{call.program} remote command")
+    if record.get("command_values"):
+        stored_commands(call, record, args)
+
+
+def stored_commands(call: Call, record: dict, args: list[str]) -> None:
+    """A command stored now and run later (git config alias.x '!...', npm pkg set scripts.x=...): guard it now,
+    and remember git aliases for the steps that follow."""
+    found, _ = split_positionals(args, set(record.get("value_options") or ()))
+    found = found[1:] if record.get("verb") else found
+    pairs = []
+    for index, arg in enumerate(found):
+        if "=" in arg and not arg.startswith("-"):
+            pairs.append(tuple(arg.split("=", 1)))
+        elif index + 1 < len(found):
+            pairs.append((arg, found[index + 1]))
+    for key, value in pairs:
+        if not any(glob_like(pattern.lower(), key.lower()) for pattern in record["command_values"]):
+            continue
+        label = f"{call.program} stores {key}"
+        call.ctx.trace.append(f"{label}: a command run later")
+        if key.lower().startswith("alias."):
+            call.ctx.aliases[key[6:].lower()] = value
+            continue
+        if key.lower().startswith("remote.") and (value.startswith("+") or key.lower().endswith(".mirror") and value.lower() == "true"):
+            call.ctx.force_push = f"{key} = {value}"
+            continue
+        run_script(value.lstrip("!"), [None], call.ctx, call.via + [label], call.depth, label)
+
+
+def glob_like(pattern: str, text: str) -> bool:
+    if "*" not in pattern:
+        return pattern == text
+    head, _, tail = pattern.partition("*")
+    return text.startswith(head) and text.endswith(tail.replace("*", "")) and len(text) >= len(head) + len(tail.replace("*", ""))
+
+
+def sql_statements(call: Call, invocation: Invocation, record: dict, args: list[str]) -> None:
+    """SQL from every channel (options, positionals, here-docs, pipes, files) checked for destructive statements."""
+    spec, ctx = record["sql"], call.ctx
+    texts: list[str | None] = []
+    with_value = set(record.get("value_options") or ())
+    for option, value in option_values(args, with_value | set(spec.get("options", ())) | set(spec.get("file_options", ()))):
+        if option in spec.get("options", ()):
+            texts.append(value)
+        elif option in spec.get("file_options", ()):
+            texts.append(read_small_file(value, ctx))
+    if "positional" in spec:
+        found, _ = split_positionals(args, with_value | set(spec.get("options", ())) | set(spec.get("file_options", ())))
+        texts += found[spec["positional"]:] if spec["positional"] < 99 else found[1:]
+        texts = [t for t in texts if t is None or " " in t or spec["positional"] == 0 or t.isalpha()]
+    if call.stdin is not None:
+        texts.append(call.stdin[1] if call.stdin[0] == "text" else producer_sql(call.stdin[1], ctx))
+    for path in invocation.inputs:
+        texts.append(read_small_file(path, ctx))
+    for text in texts:
+        if text is None or UNKNOWN in text:
+            invocation.effects.append(("data_change", "?", "statements only known at run time"))
+            return
+        word = destructive_sql(text, ctx.table.sql_destructive)
+        if word:
+            invocation.effects.append(("data_change", word, f"the statement `{' '.join(text.split())[:80]}` changes or destroys data ({word})"))
+            return
+
+
+def destructive_sql(text: str, words: list[str]) -> str | None:
+    tokens = " " + "".join(c.lower() if c.isalnum() or c == "_" else " " for c in text) + " "
+    return next((w for w in words if " " + w.lower().strip() + " " in tokens), None)
+
+
+def producer_sql(command: shell.Command, ctx: Context) -> str | None:
+    kind, text = producer_text(command, ctx)
+    if kind == "local":
+        argv = [expand(w, ctx) for w in command.words]
+        files = [a for a in argv[1:] if not a.startswith("-")]
+        return "\n".join(read_small_file(f, ctx) or UNKNOWN for f in files)
+    return text if kind in ("text", "decoded") else None
+
+
+def read_small_file(path: str, ctx: Context) -> str | None:
+    """The content of a file the command names (a SQL or script file), when it is known: written earlier in this
+    command, or on disk and small. None when it cannot be known."""
+    if not path or UNKNOWN in path:
+        return None
+    where = normpath(join(ctx.cwd or ctx.project or "/", path))
+    if where in ctx.files:
+        return ctx.files[where]
+    try:
+        with open(where, encoding="utf-8", errors="replace") as handle:
+            text = handle.read(MAX_SCRIPT_FILE + 1)
+    except OSError:
+        return None
+    return text if len(text) <= MAX_SCRIPT_FILE else None
+
+
+def remember_writes(invocation: Invocation, outputs: list[str], command: shell.Command, ctx: Context) -> None:
+    """State across steps: what this step wrote (echo 'x' > f.sh), and the links it made (ln -s target link)."""
+    for path in outputs:
+        if UNKNOWN in path or path.startswith("/dev/"):
+            continue
+        text = None
+        if invocation.program in ("echo", "printf"):
+            text = printed_text(invocation.program, invocation.args)
+        elif invocation.program == "cat" and command.stdin is not None and not invocation.args:
+            text = expand(command.stdin, ctx)
+        where = normpath(join(ctx.cwd or ctx.project or "/", path))
+        previous = ctx.files.get(where, "") if any(op == ">>" for op, _ in command.redirects) else ""
+        ctx.files[where] = None if text is None or previous is None else previous + text + "\n"
+    if invocation.program in ("ln", "link") and invocation.args:
+        found = [a for a in invocation.args if not a.startswith("-")]
+        if len(found) >= 2 and UNKNOWN not in found[-1]:
+            link = normpath(join(ctx.cwd or ctx.project or "/", found[-1]))
+            ctx.links[link] = normpath(join(link.rsplit("/", 1)[0] or "/", found[0]))
+
+
+HANDLERS = {
+    "plain": plain_call, "keyword": keyword_call, "loop": loop_call, "cd": cd_call, "assign": assign_call,
+    "unset": unset_call, "eval": eval_call, "source": source_call, "wrapper": wrapper_call, "su": su_call,
+}
 
 
 def run_script(script: str, words: list, ctx: Context, via: list[str], depth: int, label: str, args: list[str] | None = None) -> None:
@@ -479,6 +721,11 @@ def run_script(script: str, words: list, ctx: Context, via: list[str], depth: in
         invocation.facts["pipe_into_shell"] = f"{label} runs code produced at run time by `{fetched[0][1].strip()[:60]}`"
         return
     stripped = script.strip()
+    if source and stripped and not stripped.replace(UNKNOWN + "$(" + END, "").strip():
+        # eval "$(ssh-agent -s)": the output of local programs (none fetches or decodes, checked above), guarded
+        # where they ran; what they print is their own business.
+        ctx.trace.append(f"{label} runs the output of local programs")
+        return
     if UNKNOWN in stripped:
         unknown_names = [piece.split(END, 1)[0] for piece in stripped.split(UNKNOWN)[1:]]
         if stripped.startswith(UNKNOWN) and (len(unknown_names) and all(n[:1].isdigit() or n in ("@", "*", "{}", "xargs") for n in unknown_names)):
@@ -512,15 +759,18 @@ def runs_network_or_decoder(commands: list[shell.Command], ctx: Context) -> bool
                 if runs_network_or_decoder(sub[2], ctx):
                     return True
         argv = [expand(w, ctx) for w in command.words]
-        while argv and ("=" in argv[0] or norm_program(argv[0]) in WRAPPERS) and len(argv) > 1:
+        table = ctx.table
+        while argv and ("=" in argv[0] or (table.find(norm_program(argv[0])) or {}).get("handler") == "wrapper") and len(argv) > 1:
             argv = argv[1:]
-        if argv and (norm_program(argv[0]) in DOWNLOADERS or norm_program(argv[0]) in DECODERS or norm_program(argv[0]) in ("nc", "ncat", "socat")):
+        record = table.find(norm_program(argv[0])) if argv else None
+        if record and (record.get("network") or record.get("decoder")) and not record.get("sql"):
             return True
     return False
 
 
-def script_from_file(target: str, word, stdin, ctx: Context, via: list[str], depth: int, label: str) -> None:
-    """A shell or interpreter runs a file: a download, a process substitution, or its stdin."""
+def script_from_file(target: str, word, stdin, ctx: Context, via: list[str], depth: int, label: str, language: str = "shell") -> None:
+    """A shell or interpreter runs a file: a download, a process substitution, its stdin, a file this command wrote
+    (classified by its content), or a file on disk (classified when it is small)."""
     if word is not None and word.subs():
         sub = word.subs()[0]
         if runs_network_or_decoder(sub[2], ctx):
@@ -532,7 +782,17 @@ def script_from_file(target: str, word, stdin, ctx: Context, via: list[str], dep
         invocation.facts["pipe_into_shell"] = f"{label} runs {target}, which this command just downloaded"
         return
     if target in ("/dev/stdin", "-", "/proc/self/fd/0", "/dev/fd/0"):
-        from_stdin(stdin, ctx, via, depth, label, "shell")
+        from_stdin(stdin, ctx, via, depth, label, language)
+        return
+    where = normpath(join(ctx.cwd or ctx.project or "/", target)) if UNKNOWN not in target else None
+    if where in ctx.files:
+        content = ctx.files[where]
+        if content is None:
+            emit(ctx, ":shell", [target], via).effects.append(("unclassified", target, f"{label} runs {target}, written above with content only known at run time"))
+        elif language == "shell":
+            run_script(content, [], ctx, via + [f"{target} (written above)"], depth, f"{label} {target} (written above)")
+        else:
+            code_call(language, content, ctx, via + [f"{target} (written above)"], depth)
 
 
 def from_stdin(stdin, ctx: Context, via: list[str], depth: int, label: str, language: str) -> None:
@@ -561,14 +821,15 @@ def from_stdin(stdin, ctx: Context, via: list[str], depth: int, label: str, lang
         code_call(language, text or "", ctx, via + [label + " reading a pipe"], depth)
 
 
-def shell_call(program: str, argv: list[str], words: list, ctx: Context, via: list[str], stdin, depth: int) -> None:
+def shell_call(call: Call) -> None:
+    program, argv, words, ctx, via, stdin, depth = call.program, call.argv, call.words, call.ctx, call.via, call.stdin, call.depth
     i, has_c, reads_stdin = 1, False, False
     while i < len(argv):
         arg = argv[i]
         if arg == "--":
             i += 1
             break
-        if arg in ("-o", "+o", "-O", "+O", "--rcfile", "--init-file"):
+        if arg in call.record.get("value_options", ()):
             i += 2
             continue
         if arg.startswith("-") and not arg.startswith("--") and len(arg) > 1:
@@ -592,7 +853,9 @@ def shell_call(program: str, argv: list[str], words: list, ctx: Context, via: li
     from_stdin(stdin, ctx, via, depth, program, "shell")
 
 
-def xargs_call(argv: list[str], words: list, ctx: Context, via: list[str], stdin, depth: int) -> None:
+def xargs_call(call: Call) -> None:
+    argv, ctx, via, depth = call.argv, call.ctx, call.via, call.depth
+    with_value = set(call.record.get("value_options") or ())
     i, replace = 1, None
     while i < len(argv):
         arg = argv[i]
@@ -611,7 +874,7 @@ def xargs_call(argv: list[str], words: list, ctx: Context, via: list[str], stdin
             replace = arg[2:] or "{}"
         elif arg == "--replace" or arg.startswith("--replace="):
             replace = arg.partition("=")[2] or "{}"
-        elif arg.split("=", 1)[0] in XARGS_WITH_VALUE and "=" not in arg:
+        elif arg.split("=", 1)[0] in with_value and "=" not in arg:
             i += 2
             continue
         i += 1
@@ -625,10 +888,12 @@ def xargs_call(argv: list[str], words: list, ctx: Context, via: list[str], stdin
     resolve(rest, [None] * len(rest), ctx, via + ["xargs"], None, depth + 1)
 
 
-def parallel_call(argv: list[str], ctx: Context, via: list[str], stdin, depth: int) -> None:
+def parallel_call(call: Call) -> None:
+    argv, ctx, via, stdin, depth = call.argv, call.ctx, call.via, call.stdin, call.depth
+    with_value = set(call.record.get("value_options") or ())
     i = 1
     while i < len(argv) and argv[i].startswith("-") and not argv[i].startswith(":::"):
-        i += 2 if argv[i] in PARALLEL_WITH_VALUE else 1
+        i += 2 if argv[i] in with_value else 1
     rest = argv[i:]
     template, inputs, seen = [], [], False
     for arg in rest:
@@ -650,7 +915,9 @@ def parallel_call(argv: list[str], ctx: Context, via: list[str], stdin, depth: i
         resolve(command, [None] * len(command), ctx, via + ["parallel"], None, depth + 1)
 
 
-def find_call(argv: list[str], ctx: Context, via: list[str], depth: int) -> None:
+def find_call(call: Call) -> None:
+    argv, ctx, via, depth = call.argv, call.ctx, call.via, call.depth
+    with_value = set(call.record.get("value_options") or ())
     args = argv[1:]
     roots: list[str] = []
     i = 0
@@ -677,7 +944,7 @@ def find_call(argv: list[str], ctx: Context, via: list[str], depth: int) -> None
             filtered = True
         if arg == "-delete":
             deletes = True
-        if arg in FIND_WITH_VALUE:
+        if arg in with_value:
             i += 2
             continue
         i += 1
@@ -696,8 +963,11 @@ def find_call(argv: list[str], ctx: Context, via: list[str], depth: int) -> None
             resolve(filled, [None] * len(filled), ctx, via + ["find -exec"], None, depth + 1)
 
 
-def git_call(argv: list[str], env: dict[str, str], ctx: Context, via: list[str], depth: int) -> list[str] | None:
-    aliases: dict[str, str] = {}
+def git_call(call: Call):
+    argv, env, ctx, via, depth = call.argv, call.env, call.ctx, call.via, call.depth
+    with_value = set(call.record.get("value_options") or ())
+    aliases: dict[str, str] = dict(ctx.aliases)
+    settings: list[str] = []  # -c key=value: a command-valued key runs later
     count = env.get("GIT_CONFIG_COUNT", "0")
     for n in range(int(count) if count.isdigit() else 0):
         key = env.get(f"GIT_CONFIG_KEY_{n}", "")
@@ -713,7 +983,7 @@ def git_call(argv: list[str], env: dict[str, str], ctx: Context, via: list[str],
             break
         name = arg.split("=", 1)[0]
         value = None
-        if name in GIT_GLOBAL_WITH_VALUE and "=" not in arg:
+        if name in with_value and "=" not in arg:
             value = argv[i + 1] if i + 1 < len(argv) else ""
             i += 2
         elif arg.startswith("-c") and len(arg) > 2:
@@ -727,6 +997,8 @@ def git_call(argv: list[str], env: dict[str, str], ctx: Context, via: list[str],
         if name == "-c" and value and value.lower().startswith("alias."):
             key, _, alias_value = value[6:].partition("=")
             aliases[key.lower()] = alias_value
+        elif name == "-c" and value:
+            settings.append(value)
     rest = argv[i:]
     if rest and rest[0].lower() in aliases:
         value = aliases[rest[0].lower()]
@@ -735,8 +1007,17 @@ def git_call(argv: list[str], env: dict[str, str], ctx: Context, via: list[str],
             run_script(value[1:] + " " + " ".join(rest[1:]), [], ctx, via + [f"git alias {rest[0]}"], depth, f"git alias {rest[0]}")
             return None
         expanded = [w.literal or "" for c in shell.parse(value) for w in c.words]
-        return ["git", *expanded, *rest[1:]]
-    emit(ctx, "git", rest, via)
+        line = ["git", *expanded, *rest[1:]]
+        return call.then(line, [None] * len(line))
+    invocation = emit(ctx, "git", rest, via)
+    config = (call.record.get("subcommands") or {}).get("config") or {}
+    if settings and config.get("command_values"):
+        stored_commands(call, {"command_values": config["command_values"]}, settings)
+    if invocation.record:
+        nested_commands(call, invocation.record, rest)
+        if invocation.record.get("verb") == "push" and ctx.force_push:
+            ctx.trace.append(f"git push forces: this command configured {ctx.force_push}")
+            invocation.args = invocation.args + ["--force"]
     return None
 
 
@@ -764,8 +1045,10 @@ def string_literals(code: str) -> list[str]:
     return out
 
 
-def call_arguments(code: str, names: tuple[str, ...]) -> list[tuple[str, list[str]]]:
-    """(name, string literals of its arguments) for each call of one of `names` in code."""
+def call_arguments(code: str, names) -> list[tuple[str, list[str], bool]]:
+    """(name, string literals of its arguments, whether some argument is not a literal) for each call of one of
+    `names` in code: `name(...)`, `name "..."` (ruby, perl), and for a method name (`.write_text`) the literals of
+    the receiver's call too (`Path('/etc/x').write_text(...)`)."""
     found = []
     for name in names:
         start = 0
@@ -775,163 +1058,377 @@ def call_arguments(code: str, names: tuple[str, ...]) -> list[tuple[str, list[st
                 break
             start = index + len(name)
             before = code[index - 1] if index else " "
-            if before.isalnum() or before == "_":
+            if name[:1].isalnum() and (before.isalnum() or before in "_$"):
                 continue
-            after = code[start:start + 2]
-            if after[:1].isalnum() or after[:1] == "_":
+            after = code[start:start + 1]
+            if name[-1:].isalnum() and (after.isalnum() or after == "_"):
                 continue
             j = start
             while j < len(code) and code[j] in " \t":
                 j += 1
-            if j >= len(code):
-                continue
-            if code[j] == "(":
-                depth, k = 0, j
-                while k < len(code):
-                    if code[k] in "'\"":
-                        end = code.find(code[k], k + 1)
-                        k = len(code) if end < 0 else end + 1
-                        continue
-                    if code[k] == "(":
-                        depth += 1
-                    elif code[k] == ")":
-                        depth -= 1
-                        if depth == 0:
-                            break
-                    k += 1
+            if j < len(code) and code[j] == "(":
+                k = balanced_end(code, j)
                 segment = code[j + 1:k]
-            elif code[j] in "'\"`":
+            elif j < len(code) and code[j] in "'\"`" and j > start:
                 end = code.find(";", j)
                 segment = code[j:len(code) if end < 0 else end]
             else:
                 continue
-            found.append((name, string_literals(segment)))
+            literals = string_literals(segment)
+            if name.startswith(".") and before == ")":
+                opener = receiver_start(code, index - 1)
+                literals = string_literals(code[opener:index]) + literals
+            bare = "".join(segment.split())
+            dynamic = bool(bare) and not all_literal(segment)
+            found.append((name, literals, dynamic))
     return found
 
 
-def code_call(language: str, code: str, ctx: Context, via: list[str], depth: int) -> None:
-    """Look for dangerous calls inside an interpreter one-liner."""
-    label = f"{language} code"
-    ctx.trace.append(f"looked inside the {language} one-liner: {code.strip()[:80]}")
-    literals = string_literals(code)
-    holder = emit(ctx, ":code", literals, via + [label])
-    holder.code_writes = any(token in code for token in WRITE_IN_CODE)
-    if any(token in code for token in EVAL_IN_CODE) and any(token in code for token in NETWORK_IN_CODE):
-        holder.facts["pipe_into_shell"] = f"the {language} one-liner evaluates code it downloads"
-    for name, args in call_arguments(code, EXEC_CALLS):
-        if not args:
+def balanced_end(code: str, j: int) -> int:
+    depth, k = 0, j
+    while k < len(code):
+        if code[k] in "'\"":
+            end = code.find(code[k], k + 1)
+            k = len(code) if end < 0 else end + 1
             continue
-        script = " ".join(args)
-        run_script(script, [], ctx, via + [f"{language} {name}()"], depth, f"{language} {name}()")
-    for name, args in call_arguments(code, DELETE_CALLS):
-        if args:
-            ctx.trace.append(f"{language} {name}() deletes {args[0]}")
-            emit(ctx, "rm", ["-rf", "--", args[0]], via + [f"{language} {name}()"])
-    for quote in ("`", "%x(", "qx(", "qx{"):
-        if quote in code and language in ("perl", "ruby"):
-            start = code.find(quote) + len(quote)
-            end = code.find(")" if "(" in quote else ("}" if "{" in quote else "`"), start)
-            run_script(code[start:end if end > 0 else len(code)], [], ctx, via + [f"{language} backticks"], depth, f"{language} backticks")
-    if language == "awk" and ("| \"sh" in code or "|\"sh" in code or "| \"bash" in code):
-        holder.facts["pipe_into_shell"] = "the awk program pipes text into a shell"
-    # Also read the one-liner as a shell command: `node -e "rm -rf /"` is a mistake worth stopping too.
-    if language not in ("awk", "python"):
+        if code[k] == "(":
+            depth += 1
+        elif code[k] == ")":
+            depth -= 1
+            if depth == 0:
+                return k
+        k += 1
+    return len(code)
+
+
+def receiver_start(code: str, close: int) -> int:
+    depth, k = 0, close
+    while k >= 0:
+        if code[k] == ")":
+            depth += 1
+        elif code[k] == "(":
+            depth -= 1
+            if depth == 0:
+                return k
+        k -= 1
+    return 0
+
+
+def all_literal(segment: str) -> bool:
+    """Whether a call's first argument is a plain string literal (what comes after a comma is options or modes)."""
+    text = segment.strip()
+    if text[:1] in "[(" and text:  # a list of string literals: ['rm', '-rf', '/etc']
+        close = balanced_end(text.replace("[", "(").replace("]", ")"), 0)
+        rest = text[close + 1:].lstrip()
+        return not strip_literals(text[:close + 1]).strip("[](), \t") and (not rest or rest[0] in ",)")
+    if not text or text[0] not in "'\"`":
+        return False
+    end = text.find(text[0], 1)
+    while end > 0 and text[end - 1] == "\\":
+        end = text.find(text[0], end + 1)
+    if end < 0:
+        return False
+    rest = text[end + 1:].lstrip()
+    return not rest or rest[0] in ",)" or rest.startswith(("encoding", "mode"))
+
+
+def strip_literals(code: str) -> str:
+    out, i = [], 0
+    while i < len(code):
+        if code[i] in "'\"":
+            end = code.find(code[i], i + 1)
+            i = len(code) if end < 0 else end + 1
+            continue
+        out.append(code[i])
+        i += 1
+    return "".join(out)
+
+
+CAPABILITIES = ("delete", "write", "read", "network", "execute", "eval", "dynamic")
+
+
+def code_call(language: str, code: str, ctx: Context, via: list[str], depth: int) -> None:
+    """Classify inline code by capability (per language, from the program table): delete, write, read, network,
+    execute, eval, dynamic. Targets that are not literals count as outside the repository; eval with network input
+    is remote code execution; code that builds names or code at run time cannot be classified and asks."""
+    label = f"{language} code"
+    ctx.trace.append(f"looked inside the {language} code: {code.strip()[:80]}")
+    spec = ctx.table.languages.get(language) or {}
+    holder = emit(ctx, ":code", [], via + [label])
+    if language == "powershell":
+        return powershell_code(code, spec, holder, ctx, via, depth)
+    calls = {cap: call_arguments(code, spec.get(cap) or ()) for cap in ("delete", "write", "read", "execute", "eval")}
+    present = {cap: [n for n in spec.get(cap) or () if mentions(code, n)] for cap in ("network", "dynamic", "read", "execute")}
+    modes = set(spec.get("write") or ()) & set(spec.get("read") or ())
+    for name, args, dynamic in calls["write"]:
+        if name in modes and not writes_by_mode(args):
+            continue
+        targets = [a.lstrip(">+< ") for a in args if path_like(a.lstrip(">+< "))] or ([UNKNOWN + "code" + END] if dynamic else [])
+        for target in targets[:1] if name in modes else targets:
+            holder.effects.append(("write", target, f"the {language} code calls {name}"))
+    for name, args, dynamic in calls["delete"]:
+        targets = [a for a in args if path_like(a)] or ([UNKNOWN + "code" + END] if dynamic else [])
+        for target in targets:  # a delete in code is a recursive delete in shell terms, judged by the same rules
+            ctx.trace.append(f"{language} {name}() deletes {target}")
+            emit(ctx, "rm", ["-rf", "--", target], via + [f"{language} {name}()"])
+    reads = [a for _, args, _ in calls["read"] for a in args if path_like(a)]
+    for target in reads:
+        holder.effects.append(("read", target.lstrip("<"), f"the {language} code reads it"))
+    network = present["network"]
+    if network and (calls["read"] or present["read"]):
+        holder.effects.append(("send", (reads or ["local data"])[0], f"the {language} code reads local data and uses the network ({network[0]})"))
+    if network and calls["eval"]:
+        holder.facts["pipe_into_shell"] = f"the {language} code evaluates what it fetches ({calls['eval'][0][0]} with {network[0]})"
+    for name, args, dynamic in calls["execute"]:
+        if args and not dynamic:
+            run_script(" ".join(args), [], ctx, via + [f"{language} {name}()"], depth, f"{language} {name}()")
+        elif dynamic:
+            holder.effects.append(("unclassified", name, f"the {language} code runs a command only known at run time ({name})"))
+    for name, args, dynamic in calls["eval"]:
+        if dynamic and not network:
+            holder.effects.append(("unclassified", name, f"the {language} code evaluates code built at run time ({name})"))
+        elif args and not dynamic:
+            code_call(language, " ".join(args), ctx, via + [f"{language} {name}()"], depth + 1)
+    if present["dynamic"]:
+        holder.effects.append(("unclassified", present["dynamic"][0], f"the {language} code builds names or code at run time ({present['dynamic'][0]})"))
+    if language in ("perl", "ruby", "php"):
+        for quote in ("`", "%x(", "qx(", "qx{"):
+            if quote in code:
+                begin = code.find(quote) + len(quote)
+                end = code.find(")" if "(" in quote else ("}" if "{" in quote else "`"), begin)
+                run_script(code[begin:end if end > 0 else len(code)], [], ctx, via + [f"{language} backticks"], depth, f"{language} backticks")
+    if language == "awk":
+        awk_effects(code, spec, holder, ctx, via, depth)
+    # Also read the code as a shell command: `node -e "rm -rf /"` is a mistake worth stopping too.
+    if language not in ("awk", "python", "powershell"):
         walk(shell.parse(code, depth + 1), ctx, via + [f"{language} text read as shell"], depth + 1)
 
 
-def interpreter_call(program: str, argv: list[str], words: list, ctx: Context, via: list[str], stdin, depth: int) -> None:
-    family = "awk" if program.endswith("awk") else next(p for p in INTERPRETER_PREFIXES if program.startswith(p))
-    family = {"nodejs": "node", "pypy": "python", "bun": "node", "deno": "node"}.get(family, family)
+def mentions(code: str, name: str) -> bool:
+    index = code.find(name)
+    while index >= 0:
+        before = code[index - 1] if index else " "
+        after = code[index + len(name):index + len(name) + 1]
+        if not (name[:1].isalnum() and (before.isalnum() or before == "_")) and not (name[-1:].isalnum() and (after.isalnum() or after == "_")):
+            return True
+        index = code.find(name, index + 1)
+    return False
+
+
+def writes_by_mode(args: list[str]) -> bool:
+    """open(path, 'w'), File.open(path, 'a'), open(F, '>path'): a mode that writes."""
+    if any(a[:1] in (">", "+") or a.startswith("|") for a in args):
+        return True
+    return any(0 < len(a) <= 3 and set(a) <= set("rwaxbt+") and set(a) & set("wax+") for a in args[1:])
+
+
+def path_like(text: str) -> bool:
+    return bool(text) and " " not in text.strip() and "\n" not in text and "://" not in text and len(text) < 300
+
+
+def awk_effects(code: str, spec: dict, holder: Invocation, ctx: Context, via: list[str], depth: int) -> None:
+    for marker in spec.get("execute") or ():
+        if marker in code:
+            at = code.find(marker)
+            # `"cmd" | getline` names the command before the pipe; `print | "cmd"` and system("cmd") after it
+            literals = string_literals(code[:at])[-1:] if marker.startswith("|") and "getline" in marker else string_literals(code[at:])[:1]
+            if literals:
+                run_script(literals[0], [], ctx, via + [f"awk {marker.strip()}"], depth, f"awk {marker.strip()}")
+            else:
+                holder.effects.append(("unclassified", marker, "the awk program runs a command only known at run time"))
+            break
+    for marker in spec.get("write") or ():
+        index = code.find(marker)
+        if index >= 0:
+            literals = string_literals(code[index + len(marker):])
+            holder.effects.append(("write", literals[0] if literals else UNKNOWN + "awk" + END, "the awk program writes a file"))
+            break
+    if any(m in code for m in spec.get("network") or ()):
+        holder.effects.append(("send", "awk", "the awk program opens a network connection"))
+
+
+def powershell_code(code: str, spec: dict, holder: Invocation, ctx: Context, via: list[str], depth: int) -> None:
+    """PowerShell, read command by command (cmdlets and aliases are case-insensitive)."""
+    lower = {cap: {n.lower() for n in spec.get(cap) or ()} for cap in CAPABILITIES}
+    text = code.replace("(", " ; ").replace(")", " ; ").replace("{", " ; ").replace("}", " ; ")
+    lowered = code.lower()
+    network = any(n in lowered for n in lower["network"] if len(n) > 3) or any(
+        (" " + n + " ") in (" " + lowered.replace(";", " ") + " ") for n in lower["network"])
+    for command in shell.parse(text.replace("\\", "/"), depth + 1):
+        argv = [w.text() for w in command.words]
+        if not argv:
+            continue
+        name = argv[0].lower()
+        values = [a for a in argv[1:] if not a.startswith("-") and "$" not in a[:1]]
+        dynamic = any(a.startswith("$") for a in argv[1:])
+        if name in lower["delete"]:
+            for target in values or [UNKNOWN + "ps" + END]:
+                emit(ctx, "rm", ["-rf", "--", windows_path(target)], via + [f"PowerShell {argv[0]}"])
+        elif name in lower["write"]:
+            for target in values[-1:] or [UNKNOWN + "ps" + END]:
+                holder.effects.append(("write", windows_path(target), f"PowerShell {argv[0]}"))
+        elif name in lower["eval"] or any(name.startswith(e) for e in lower["eval"] if e.endswith("(")):
+            if network:
+                holder.facts["pipe_into_shell"] = f"PowerShell evaluates what it fetches ({argv[0]})"
+            else:
+                holder.effects.append(("unclassified", argv[0], f"PowerShell evaluates code built at run time ({argv[0]})"))
+        elif name in lower["execute"] and values and not dynamic:
+            run_script(" ".join(values), [], ctx, via + [f"PowerShell {argv[0]}"], depth, f"PowerShell {argv[0]}")
+        elif name in lower["read"]:
+            for target in values:
+                holder.effects.append(("read", windows_path(target), f"PowerShell {argv[0]}"))
+    if network and any(n in lowered for n in lower["read"] if len(n) > 3):
+        holder.effects.append(("send", "local data", "the PowerShell code reads local data and uses the network"))
+    if any(n in lowered for n in lower["dynamic"] if len(n) > 2):
+        holder.effects.append(("unclassified", "PowerShell", "the PowerShell code builds names or code at run time"))
+
+
+def windows_path(path: str) -> str:
+    """C:/x and %USERPROFILE%/x as the guard's paths: a drive is outside the repository, its root critical."""
+    path = path.strip("'\"")
+    if len(path) >= 2 and path[1] == ":" and path[0].isalpha():
+        rest = path[2:].strip("/")
+        return "/" if not rest or rest.lower() in ("windows", "users", "program files") else "/" + path[0].lower() + "-drive/" + rest
+    if path.startswith(("%", "$env:", "$HOME", "~")):
+        return UNKNOWN + "winvar" + END if not path.startswith("~") else path
+    return path
+
+
+def interpreter_call(call: Call) -> None:
+    """An interpreter: code given inline (-c, -e, eval), a module (-m), a script file, or its stdin."""
+    program, argv, words, ctx, via, stdin, depth = call.program, call.argv, call.words, call.ctx, call.via, call.stdin, call.depth
+    language = call.record["language"]
+    spec = ctx.table.languages.get(language) or {}
+    code_options = set(spec.get("code_options") or ())
+    with_value = set(spec.get("value_options") or ())
+    in_place_options = set(spec.get("in_place") or ())
     args = argv[1:]
-    code = None
-    script_index = None
-    in_place = False
-    i = 0
+    code, script_index, in_place, i = None, None, False, 0
     while i < len(args):
         arg = args[i]
         if arg == "--":
             i += 1
+            script_index = i if i < len(args) else None
             break
-        if family == "awk":
-            if arg in ("-f", "--file"):
-                emit(ctx, program, args, via)
-                return
-            if arg in ("-v", "-F", "--assign", "--field-separator"):
-                i += 2
-                continue
-            if arg in ("-e", "--source"):
-                code = args[i + 1] if i + 1 < len(args) else ""
-                i += 2
-                continue
-            if arg.startswith("-i") or arg == "--inplace":
-                in_place = True
-                i += 2 if arg == "-i" else 1
-                continue
-            if arg.startswith("-"):
-                i += 1
-                continue
-            if code is None:
-                code = arg
-                i += 1
+        if arg in in_place_options or (arg.startswith("-i") and "-i" in in_place_options):
+            in_place = True
+        name, _, glued = arg.partition("=")
+        if name in code_options and arg.startswith("-") or (arg in code_options and i == 0):
+            code = glued if glued else (args[i + 1] if i + 1 < len(args) else "")
             break
-        if family == "node" and (arg.startswith("--eval=") or arg.startswith("--print=")):
-            code = arg.split("=", 1)[1]
-            break
-        if family == "node" and arg in ("--eval", "--print", "-e", "-p", "-pe", "-ep"):
-            code = args[i + 1] if i + 1 < len(args) else ""
-            break
-        if program == "deno" and arg == "eval":
-            code = args[i + 1] if i + 1 < len(args) else ""
-            break
-        if family == "python" and (arg == "-m" or (arg.startswith("-m") and len(arg) > 2)):
+        if arg in spec.get("module_options", ()) or (arg[:2] in spec.get("module_options", ()) and len(arg) > 2):
             emit(ctx, program, args, via)
-            module = args[i + 1:] if arg == "-m" else [arg[2:], *args[i + 1:]]
+            module = args[i + 1:] if arg in spec.get("module_options", ()) else [arg[2:], *args[i + 1:]]
             if module:
-                ctx.trace.append(f"python -m {module[0]} runs the {module[0]} module's command")
+                ctx.trace.append(f"{program} {arg[:2]} {module[0]} runs the {module[0]} module's command")
                 resolve(module, [None] * len(module), ctx, via + [f"{program} -m"], stdin, depth + 1)
             return
-        if family == "python" and arg in ("-W", "-X", "-Q"):
+        if arg in with_value:
             i += 2
             continue
         if arg.startswith("-") and not arg.startswith("--") and len(arg) > 1:
             letters = arg[1:]
-            code_letter = {"python": "c", "perl": "eE", "ruby": "e", "php": "r", "lua": "e", "rscript": "e"}.get(family, "e")
-            if family in ("perl", "ruby") and letters.startswith(("M", "I", "r")) and len(letters) > 1:
+            if language in ("perl", "ruby") and letters[:1] in ("M", "I", "r") and len(letters) > 1:
                 i += 1
                 continue
-            if family in ("perl", "ruby") and "i" in letters:
-                in_place = True
-            if any(letters.endswith(ch) for ch in code_letter):
-                code = args[i + 1] if i + 1 < len(args) else ""
-                break
-            if family == "python" and "c" in letters:
+            if any("-" + letters[-1] == o for o in code_options) or any(o.startswith("-") and len(o) == 2 and o[1] in letters for o in code_options if language == "python"):
                 code = args[i + 1] if i + 1 < len(args) else ""
                 break
             i += 1
             continue
-        if arg.startswith("--"):
+        if arg.startswith("-"):
             i += 1
             continue
+        if language == "awk" and code is None:
+            code = arg
+            break
         script_index = i
         break
     invocation = emit(ctx, program, args, via)
     if in_place:
         invocation.code_writes = True
     if code is not None:
-        code_call(family, code, ctx, via + [program], depth)
+        code_call(language, code, ctx, via + [program], depth)
+        if language == "awk" and in_place:
+            invocation.code_writes = True
         return
-    if script_index is not None:
+    if script_index is not None and script_index < len(args):
         word = words[script_index + 1] if script_index + 1 < len(words) else None
         if args[script_index] == "-":
-            from_stdin(stdin, ctx, via, depth, program, family)
-        else:
-            script_from_file(args[script_index], word, stdin, ctx, via + [program], depth, program)
+            from_stdin(stdin, ctx, via, depth, program, language)
+            return
+        script_from_file(args[script_index], word, stdin, ctx, via + [program], depth, program, language)
         return
-    if family != "awk":
-        from_stdin(stdin, ctx, via, depth, program, family)
+    if language != "awk":
+        from_stdin(stdin, ctx, via, depth, program, language)
+
+
+def pwsh_call(call: Call) -> None:
+    """PowerShell: -Command / -c / -EncodedCommand (base64 of UTF-16LE) / -File, guarded as PowerShell code."""
+    argv, ctx = call.argv, call.ctx
+    emit(ctx, call.program, argv[1:], call.via)
+    i = 1
+    while i < len(argv):
+        option = argv[i].lower()
+        if option in ("-encodedcommand", "-enc", "-e", "-ec", "-en", "-encoded"):
+            code = decode_utf16_base64(argv[i + 1] if i + 1 < len(argv) else "")
+            if code is None:
+                emit(ctx, ":code", [], call.via).effects.append(("unclassified", "-EncodedCommand", "an encoded PowerShell command that does not decode"))
+                return
+            ctx.trace.append(f"decoded -EncodedCommand: {code[:80]}")
+            code_call("powershell", code, ctx, call.via + [call.program], call.depth)
+            return
+        if option in ("-command", "-c", "/c", "-com", "-comm", "-comma", "-comman"):
+            code_call("powershell", " ".join(argv[i + 1:]), ctx, call.via + [call.program], call.depth)
+            return
+        if option in ("-file", "-f"):
+            target = argv[i + 1] if i + 1 < len(argv) else ""
+            script_from_file(target, None, call.stdin, ctx, call.via + [call.program], call.depth, call.program, "powershell")
+            return
+        if not option.startswith("-"):
+            code_call("powershell", " ".join(argv[i:]), ctx, call.via + [call.program], call.depth)
+            return
+        i += 2 if option in ("-executionpolicy", "-ep", "-windowstyle", "-w", "-version", "-outputformat", "-inputformat",
+                             "-configurationname", "-workingdirectory", "-wd") else 1
+    from_stdin(call.stdin, ctx, call.via, call.depth, call.program, "powershell")
+
+
+def decode_utf16_base64(text: str) -> str | None:
+    import binascii
+
+    try:
+        return binascii.a2b_base64(text.encode()).decode("utf-16-le")
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def cmd_call(call: Call) -> None:
+    """cmd.exe /c or /k: the rest is a command line (switches such as /s /q read as options)."""
+    argv, ctx = call.argv, call.ctx
+    emit(ctx, call.program, argv[1:], call.via)
+    lowered = [a.lower() for a in argv]
+    start = next((i for i, a in enumerate(lowered) if a in ("/c", "/k", "/r")), None)
+    if start is None:
+        return
+    line = " ".join(argv[start + 1:])
+    words = []
+    for word in line.replace("\\", "/").split():
+        if word.startswith("/") and 1 < len(word) <= 3 and word[1:].isalpha():
+            word = "-" + word[1:].lower()
+        words.append(word)
+    script = " ".join(words)
+    for builtin, program in (("rd ", "rm -r "), ("rmdir ", "rm -r "), ("del ", "rm "), ("erase ", "rm ")):
+        script = script.replace(builtin, program) if script.lower().startswith(builtin) or (" " + builtin) in script.lower() else script
+    converted = " ".join(windows_path(w) if len(w) > 1 and w[1] == ":" else w for w in script.split())
+    run_script(converted.replace("-s ", "-r ").replace("-q ", "-f "), [], ctx, call.via + [f"{call.program} /c"], call.depth, f"{call.program} /c")
+
+
+HANDLERS.update({"shell": shell_call, "xargs": xargs_call, "parallel": parallel_call, "find": find_call, "git": git_call,
+                 "interpreter": interpreter_call, "pwsh": pwsh_call, "cmd": cmd_call})
 
 
 # ------------------------------------------------------------------ paths (no os.path import needed beyond posixpath)
+
 
 
 def join(base: str, path: str) -> str:
