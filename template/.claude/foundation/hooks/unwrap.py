@@ -1251,7 +1251,7 @@ def powershell_code(code: str, spec: dict, holder: Invocation, ctx: Context, via
     """PowerShell, read command by command (cmdlets and aliases are case-insensitive)."""
     lower = {cap: {n.lower() for n in spec.get(cap) or ()} for cap in CAPABILITIES}
     text = code.replace("(", " ; ").replace(")", " ; ").replace("{", " ; ").replace("}", " ; ")
-    lowered = code.lower()
+    lowered = text.lower()
     network = any(n in lowered for n in lower["network"] if len(n) > 3) or any(
         (" " + n + " ") in (" " + lowered.replace(";", " ") + " ") for n in lower["network"])
     for command in shell.parse(text.replace("\\", "/"), depth + 1):
