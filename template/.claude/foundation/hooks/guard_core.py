@@ -221,13 +221,24 @@ class Paths:
                         return True
         return False
 
+    def region(self, path: str, cwd: str | None) -> str | None:
+        """"home" or "system" for a path below the home folder or a system folder (/etc/hosts), else None."""
+        absolute = self.absolute(path, cwd)
+        if absolute is None:
+            return None
+        if absolute.startswith(self.home + "/"):
+            return "home"
+        if any(absolute.startswith(folder + "/") for folder in CRITICAL_DIRS if folder != "/"):
+            return "system"
+        return None
+
     def classify(self, path: str, cwd: str | None) -> str:
         """inside | temp | outside | critical | repo | unknown, for a deletion target."""
         if UNKNOWN in path or EVAL in path:
             return "unknown"
         if not path:
             return "inside"
-        if path.rstrip("/").rsplit("/", 1)[-1] == ".git":
+        if ".git" in path.split("/"):
             return "repo"  # the repository's history: deleting it is as destructive as deleting the repository
         traversal = ".." in path.split("/")
         glob = any(c in path for c in "*?[")
@@ -401,9 +412,9 @@ def writes_outside(invocation, paths: Paths) -> str | None:
         if kind not in ("write", "delete") or target.startswith(DEVICE_SAFE) or target in ("-", ""):
             continue
         where = paths.classify(target, invocation.cwd)
-        # A delete outside the repository is judged with its flags by destructive-delete; here only the
-        # critical folders, the repository and its .git.
-        if where == "outside" and kind == "write" or where in ("critical", "repo"):
+        # A delete elsewhere outside the repository (/builds/x, /srv/data) is judged with its flags by
+        # destructive-delete; here the critical and system folders, the home folder, the repository and its .git.
+        if where == "outside" and (kind == "write" or paths.region(target, invocation.cwd)) or where in ("critical", "repo"):
             return f"{kind}s {target.replace(UNKNOWN, '$').replace(END, '').replace(EVAL, '')} ({why})"
     return None
 
@@ -589,21 +600,15 @@ def decide_tool(tool: str, tool_input: dict, policy: dict, project: str | None, 
         if kind == "write" and paths.is_protected(path, cwd):
             rule = rule_by_key(policy, "writes_protected")
             return Decision(rule["decision"], message(rule, f"{tool} on {path}"), rule["id"])
+        if kind == "write" and paths.classify(path, cwd) in ("outside", "critical", "repo") and not path.startswith(DEVICE_SAFE):
+            rule = rule_by_key(policy, "writes_outside")  # the same write classifier as every shell route
+            return Decision(rule["decision"], message(rule, f"{tool} on {path}"), rule["id"])
     if tool == "WebFetch":
         url = str(tool_input.get("url") or "")
         if secret_in_url(_UrlCall(url)):
             rule = rule_by_key(policy, "secret_in_url")
             return Decision(rule["decision"], message(rule, f"WebFetch of {url}"), rule["id"])
-        web = policy.get("web") or {}
-        host = host_of(url)
-        allowed = web.get("allowed_domains", [])
-        if not any(host == d or host.endswith("." + d) for d in allowed):
-            unlisted = web.get("unlisted") or {}
-            decision = unlisted.get("decision", "ask")
-            reason = (f"agent-foundation {'blocked' if decision == 'deny' else 'needs a human to approve'} WebFetch of "
-                      f"{host or url!r} (rule web-unlisted-domain): {unlisted.get('reason', 'the host is not on the allowed list.')} "
-                      f"Instead: {unlisted.get('instead', 'use a listed documentation host, or ask a human.')}")
-            return Decision(decision, reason, "web-unlisted-domain")
+        # No other opinion: the client already asks per domain, and the OS sandbox limits where commands connect.
     if tool.startswith("mcp__"):
         _, server, name = (tool.split("__", 2) + ["", ""])[:3]
         known = ((policy.get("mcp") or {}).get("servers") or {}).get(server)

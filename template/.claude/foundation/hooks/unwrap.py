@@ -491,6 +491,16 @@ def option_values(args: list[str], with_value: set[str]) -> list[tuple[str, str]
             continue
         elif arg.startswith("-") and not arg.startswith("--") and len(arg) > 2 and arg[:2] in with_value:
             found.append((arg[:2], arg[2:]))
+        elif arg.startswith("-") and not arg.startswith("--") and len(arg) > 2 and arg[1:].isalpha():
+            # combined short flags: -sLo FILE, -qc 'cmd' (the first letter that takes a value takes the rest)
+            at = next((k for k in range(2, len(arg)) if "-" + arg[k] in with_value), None)
+            if at is not None:
+                if at + 1 < len(arg):
+                    found.append(("-" + arg[at], arg[at + 1:]))
+                else:
+                    found.append(("-" + arg[at], args[i + 1] if i + 1 < len(args) else ""))
+                    i += 2
+                    continue
         elif "=" in arg and arg.split("=", 1)[0] in with_value:  # dd's of=FILE
             found.append(tuple(arg.split("=", 1)))
         i += 1
@@ -640,8 +650,8 @@ def sql_statements(call: Call, invocation: Invocation, record: dict, args: list[
             texts.append(read_small_file(value, ctx))
     if "positional" in spec:
         found, _ = split_positionals(args, with_value | set(spec.get("options", ())) | set(spec.get("file_options", ())))
-        texts += found[spec["positional"]:] if spec["positional"] < 99 else found[1:]
-        texts = [t for t in texts if t is None or " " in t or spec["positional"] == 0 or t.isalpha()]
+        found = found[spec["positional"]:] if spec["positional"] < 99 else found[1:]
+        texts += [t for t in found if " " in t or spec["positional"] == 0 or t.isalpha()]
     if call.stdin is not None:
         texts.append(call.stdin[1] if call.stdin[0] == "text" else producer_sql(call.stdin[1], ctx))
     for path in invocation.inputs:
@@ -1069,8 +1079,8 @@ def call_arguments(code: str, names) -> list[tuple[str, list[str], bool]]:
             if j < len(code) and code[j] == "(":
                 k = balanced_end(code, j)
                 segment = code[j + 1:k]
-            elif j < len(code) and code[j] in "'\"`" and j > start:
-                end = code.find(";", j)
+            elif j < len(code) and j > start and (code[j] in "'\"`" or code[j].isalpha() or code[j] == "$"):
+                end = code.find(";", j)  # perl and ruby call without parentheses: unlink glob "...";
                 segment = code[j:len(code) if end < 0 else end]
             else:
                 continue
@@ -1163,11 +1173,11 @@ def code_call(language: str, code: str, ctx: Context, via: list[str], depth: int
     for name, args, dynamic in calls["write"]:
         if name in modes and not writes_by_mode(args):
             continue
-        targets = [a.lstrip(">+< ") for a in args if path_like(a.lstrip(">+< "))] or ([UNKNOWN + "code" + END] if dynamic else [])
+        targets = code_targets(args, dynamic, strip=">+< ")
         for target in targets[:1] if name in modes else targets:
             holder.effects.append(("write", target, f"the {language} code calls {name}"))
     for name, args, dynamic in calls["delete"]:
-        targets = [a for a in args if path_like(a)] or ([UNKNOWN + "code" + END] if dynamic else [])
+        targets = code_targets(args, dynamic)
         for target in targets:  # a delete in code is a recursive delete in shell terms, judged by the same rules
             ctx.trace.append(f"{language} {name}() deletes {target}")
             emit(ctx, "rm", ["-rf", "--", target], via + [f"{language} {name}()"])
@@ -1177,11 +1187,13 @@ def code_call(language: str, code: str, ctx: Context, via: list[str], depth: int
     network = present["network"]
     if network and (calls["read"] or present["read"]):
         holder.effects.append(("send", (reads or ["local data"])[0], f"the {language} code reads local data and uses the network ({network[0]})"))
-    if network and calls["eval"]:
-        holder.facts["pipe_into_shell"] = f"the {language} code evaluates what it fetches ({calls['eval'][0][0]} with {network[0]})"
+    evals = [n for n in spec.get("eval") or () if mentions(code, n.rstrip("("))]
+    if network and evals:
+        holder.facts["pipe_into_shell"] = f"the {language} code evaluates what it fetches ({evals[0]} with {network[0]})"
     for name, args, dynamic in calls["execute"]:
         if args and not dynamic:
-            run_script(" ".join(args), [], ctx, via + [f"{language} {name}()"], depth, f"{language} {name}()")
+            script = args[0] if len(args) == 1 else " ".join(shell_quote(a) for a in args)  # a string, or an argv list
+            run_script(script, [], ctx, via + [f"{language} {name}()"], depth, f"{language} {name}()")
         elif dynamic:
             holder.effects.append(("unclassified", name, f"the {language} code runs a command only known at run time ({name})"))
     for name, args, dynamic in calls["eval"]:
@@ -1220,6 +1232,19 @@ def writes_by_mode(args: list[str]) -> bool:
     if any(a[:1] in (">", "+") or a.startswith("|") for a in args):
         return True
     return any(0 < len(a) <= 3 and set(a) <= set("rwaxbt+") and set(a) & set("wax+") for a in args[1:])
+
+
+def code_targets(args: list[str], dynamic: bool, strip: str = "") -> list[str]:
+    """The path a capability call acts on: its first argument when that is a plain literal; anything else (a
+    variable, a call, an interpolated string) is only known at run time and counts as outside the repository."""
+    first = args[0].lstrip(strip) if args else ""
+    if dynamic or any(mark in first for mark in ("$", "#{", "%s", "{}")):
+        return [UNKNOWN + "code" + END]
+    return [first] if path_like(first) else []
+
+
+def shell_quote(word: str) -> str:
+    return word if word and all(c.isalnum() or c in "-_./=:@%+," for c in word) else "'" + word.replace("'", "'\\''") + "'"
 
 
 def path_like(text: str) -> bool:
