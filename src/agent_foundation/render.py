@@ -436,6 +436,7 @@ def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dic
         "profile": answers["permission_profile"],
         "secrets": foundation.policy["secrets"],
         "protected": foundation.policy["protected"],
+        "history": foundation.policy.get("history", {"paths": []}),
         "commands": foundation.policy["commands"],
         "web": foundation.policy.get("web", {}),
         **program_table(foundation),

@@ -18,6 +18,7 @@ from unwrap import END, EVAL, UNKNOWN, option_values, split_positionals
 
 ROLE_EFFECTS = {"read": ("read",), "write": ("write",), "delete": ("delete",), "write_dir": ("write",),
                 "archive_dir": ("write",), "send": ("send", "read"), "mount": ("write",)}
+LOOPBACK = ("localhost", "127.", "[::1]", "0.0.0.0", "host.docker.internal")
 
 
 def derive(invocation, table) -> list[tuple[str, str, str]]:
@@ -78,7 +79,9 @@ def described(invocation, record: dict, table) -> list[tuple[str, str, str]]:
     for kind, selector in selectors.items():
         for target in select(files, selector):
             out.append((kind, target, f"{invocation.program} {kind}s its {'files' if selector == 'all' else selector + ' argument'}"))
-    if record.get("network"):
+    if record.get("network") and loopback_only(found):
+        out = [effect for effect in out if effect[0] != "send"]  # a local test server is not another host
+    elif record.get("network"):
         out.append(("network", invocation.program, "a network client"))
         if invocation.stdin_from in ("local", "dynamic"):
             out.append(("send", "stdin", f"{invocation.program} sends what is piped into it ({invocation.stdin_from} content)"))
@@ -96,7 +99,16 @@ def described(invocation, record: dict, table) -> list[tuple[str, str, str]]:
     return out
 
 
+def loopback_only(found: list[str]) -> bool:
+    urls = [a.split("://", 1)[1] for a in found if "://" in a]
+    return bool(urls) and all(url.split("@")[-1].startswith(LOOPBACK) for url in urls)
+
+
 def option_effects(role: str | None, option: str, value: str) -> list[tuple[str, str, str]]:
+    if role == "mount":  # -v HOST:CONTAINER: the host side is what the container may write
+        value = value.split(",", 1)[0].split("source=", 1)[-1].split(":", 1)[0] if ":" in value or "source=" in value else value
+        if not value.startswith(("/", "~", ".")):
+            return []  # a named volume
     if role in ROLE_EFFECTS:
         return [(kind, value, f"the value of {option}") for kind in ROLE_EFFECTS[role]]
     if role in ("send_data", "send_literal"):

@@ -121,6 +121,7 @@ class Paths:
         self.secret_globs = policy["secrets"]["paths"]
         self.secret_except = policy["secrets"].get("except", [])
         self.protected = policy["protected"]["paths"]
+        self.history = (policy.get("history") or {}).get("paths") or []
 
     def absolute(self, path: str, cwd: str | None) -> str | None:
         if path.startswith("~"):
@@ -238,7 +239,7 @@ class Paths:
             return "unknown"
         if not path:
             return "inside"
-        if ".git" in path.split("/"):
+        if self.history and self._matches(self.history, [v for v in self.views(path, cwd) if v[0] == "project"]):
             return "repo"  # the repository's history: deleting it is as destructive as deleting the repository
         traversal = ".." in path.split("/")
         glob = any(c in path for c in "*?[")
@@ -365,10 +366,13 @@ def secret_in_url(invocation) -> bool:
 
 
 def setuid(invocation) -> bool:
+    """A mode that sets the setuid or setgid bit: chmod's first positional, install's -m value."""
     found = positionals(invocation.args)
-    if invocation.program != "chmod" or not found:
+    modes = [a[2:] or (invocation.args[i + 1] if i + 1 < len(invocation.args) else "")
+             for i, a in enumerate(invocation.args) if a.startswith(("-m", "--mode"))]
+    mode = (modes or found or [""])[0].split("=")[-1]
+    if not mode:
         return False
-    mode = found[0]
     if mode.isdigit():
         return len(mode) >= 4 and mode[-4] in "01234567" and int(mode[-4]) & 6 != 0
     return "s" in mode.split("+", 1)[-1] and ("+" in mode or "=" in mode)
@@ -411,10 +415,12 @@ def writes_outside(invocation, paths: Paths) -> str | None:
     for kind, target, why in effects_of(invocation, paths):
         if kind not in ("write", "delete") or target.startswith(DEVICE_SAFE) or target in ("-", ""):
             continue
+        if kind == "write" and (paths.absolute(target, invocation.cwd) or "") in TEMP_DIRS:
+            continue  # into /tmp/
         where = paths.classify(target, invocation.cwd)
         # A delete elsewhere outside the repository (/builds/x, /srv/data) is judged with its flags by
         # destructive-delete; here the critical and system folders, the home folder, the repository and its .git.
-        if where == "outside" and (kind == "write" or paths.region(target, invocation.cwd)) or where in ("critical", "repo"):
+        if where == "outside" and (kind == "write" or paths.region(target, invocation.cwd)) or where == "critical" or where == "repo" and kind == "delete":
             return f"{kind}s {target.replace(UNKNOWN, '$').replace(END, '').replace(EVAL, '')} ({why})"
     return None
 
@@ -424,6 +430,9 @@ def unresolved(invocation, paths: Paths) -> str | None:
     for kind, target, why in effects_of(invocation, paths):
         if kind == "unresolved":
             return why
+        runtime = [piece.split(END, 1)[0] for piece in target.split(UNKNOWN)[1:]]
+        if runtime and all(name in ("xargs", "stdin") for name in runtime):
+            continue  # file names a local listing feeds in (grep -l ... | xargs sed -i): judged where they come from
         if kind == "write" and (UNKNOWN in target or EVAL in target) and paths.classify(target, invocation.cwd) == "unknown":
             return f"writes {target.replace(UNKNOWN, '$').replace(END, '')}, a path only known at run time"
     return None
@@ -437,7 +446,8 @@ def effect_of_kind(kind: str):
 
 EFFECT_KEYS = {"writes_outside": writes_outside, "unresolved": unresolved, "exfiltrates": exfiltrates,
                "upload_data": exfiltrates, "control_plane_change": effect_of_kind("control"),
-               "data_change": effect_of_kind("data_change"), "unclassified": effect_of_kind("unclassified")}
+               "data_change": effect_of_kind("data_change"), "unclassified": effect_of_kind("unclassified"),
+               "privilege": effect_of_kind("privilege")}
 
 
 def matches(match: dict, invocation, paths: Paths) -> bool:
@@ -479,7 +489,7 @@ def matches(match: dict, invocation, paths: Paths) -> bool:
     if match.get("target_device"):
         if not any(t.startswith(DEVICE_PREFIXES) and not t.startswith(DEVICE_SAFE) for t in targets(invocation, paths)):
             return False
-    if match.get("remote_target") and not any(looks_remote(a) for a in positionals(args)):
+    if match.get("remote_target") and not (positionals(args) and looks_remote(positionals(args)[-1])):  # sent to a remote
         return False
     for key, check in EFFECT_KEYS.items():
         if match.get(key):

@@ -14,6 +14,7 @@ MATCH_KEYS = {
     "pipe_into_shell": "bool", "raw_network_redirect": "bool", "reads_secret": "bool", "writes_protected": "bool",
     "secret_in_url": "bool", "any_of": "alternatives", "writes_outside": "bool", "unresolved": "bool",
     "exfiltrates": "bool", "control_plane_change": "bool", "data_change": "bool", "unclassified": "bool",
+    "privilege": "bool",
 }
 
 
@@ -68,6 +69,7 @@ PROGRAM_FIELDS = {
     "options": "roles", "network": "bool", "downloads": "bool", "decoder": "bool", "privilege": "bool",
     "command_after": "int", "script_after": "int", "command_values": "names", "control_plane": "control_plane",
     "sql": "sql", "subcommands": "subcommands", "wrapper": "wrapper", "language": "language", "examples": "examples", "lookup_options": "names",
+    "prints_temp_path": "bool",
 }
 
 

@@ -219,7 +219,9 @@ def evaluate(commands: list[shell.Command], ctx: Context) -> str | None:
         if not argv:
             return None
         program = norm_program(argv[0])
-        if index == 0:
+        if index == 0 and ctx.table.has(program, "prints_temp_path"):
+            text = "/tmp/" + UNKNOWN + "mktemp" + END  # a fresh name under the temp folder
+        elif index == 0:
             text = printed_text(program, argv[1:])
         else:
             text = decode(program, argv[1:], text or "")
@@ -533,11 +535,11 @@ def nested_after(args: list[str], with_value, count: int) -> list[str] | None:
             if seen >= count:
                 return args[i:]
             continue
-        if seen >= count:
-            return args[i:]
         if arg.startswith("-") and arg != "-":
             i += 2 if arg in with_value and "=" not in arg else 1
             continue
+        if seen >= count:
+            return args[i:]
         seen += 1
         i += 1
     return None
@@ -600,8 +602,10 @@ def nested_commands(call: Call, record: dict, args: list[str]) -> None:
             resolve(rest, [None] * len(rest), ctx, via + [f"{call.program} {record.get('verb') or ''}".strip()], None, depth + 1)
     if "script_after" in record:
         rest = nested_after(args, with_value, record["script_after"] + verb_offset)
-        if rest:
-            run_script(" ".join(rest), [None], ctx, via + [call.program], depth, f"{call.program} remote command")
+        if rest:  # joined with spaces and parsed again, as ssh and watch do; and word by word, as the caller meant
+            run_script(" ".join(rest), [None], ctx, via + [call.program], depth, f"{call.program}'s command line")
+            if len(rest) > 1 and any(" " in word for word in rest):
+                run_script(" ".join(shell_quote(w) for w in rest), [None], ctx, via + [call.program], depth, f"{call.program}'s command words")
     if record.get("command_values"):
         stored_commands(call, record, args)
 
@@ -656,6 +660,8 @@ def sql_statements(call: Call, invocation: Invocation, record: dict, args: list[
         texts.append(call.stdin[1] if call.stdin[0] == "text" else producer_sql(call.stdin[1], ctx))
     for path in invocation.inputs:
         texts.append(read_small_file(path, ctx))
+    if "positional" in spec and 0 < spec["positional"] < 99 and found_db_is_scratch(args, with_value):
+        return  # a database file under the temp folder is scratch
     for text in texts:
         if text is None or UNKNOWN in text:
             invocation.effects.append(("data_change", "?", "statements only known at run time"))
@@ -664,6 +670,11 @@ def sql_statements(call: Call, invocation: Invocation, record: dict, args: list[
         if word:
             invocation.effects.append(("data_change", word, f"the statement `{' '.join(text.split())[:80]}` changes or destroys data ({word})"))
             return
+
+
+def found_db_is_scratch(args: list[str], with_value) -> bool:
+    found, _ = split_positionals(args, with_value)
+    return bool(found) and (found[0].startswith(("/tmp/", "/var/tmp/")) or found[0] == ":memory:")
 
 
 def destructive_sql(text: str, words: list[str]) -> str | None:
@@ -1167,7 +1178,8 @@ def code_call(language: str, code: str, ctx: Context, via: list[str], depth: int
     holder = emit(ctx, ":code", [], via + [label])
     if language == "powershell":
         return powershell_code(code, spec, holder, ctx, via, depth)
-    calls = {cap: call_arguments(code, spec.get(cap) or ()) for cap in ("delete", "write", "read", "execute", "eval")}
+    calls = {cap: call_arguments(code, [n for n in spec.get(cap) or () if n[:1].isalnum() or n[:1] in "._$"])
+             for cap in ("delete", "write", "read", "execute", "eval")}
     present = {cap: [n for n in spec.get(cap) or () if mentions(code, n)] for cap in ("network", "dynamic", "read", "execute")}
     modes = set(spec.get("write") or ()) & set(spec.get("read") or ())
     for name, args, dynamic in calls["write"]:
