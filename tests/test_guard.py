@@ -28,8 +28,8 @@ from tests.corpora import OUR_CORPUS as CORPUS, PEER_CORPORA, TECHNIQUE_CORPUS, 
 
 # The technique corpus (issue 13's classes, labelled before the guard ran) is not yet held to the 0-allowed /
 # 2%-blocked bounds: these ceilings record where the effect model stands and may only go down.
-TECHNIQUES_MISSED_MAX = 84
-TECHNIQUES_BLOCKED_MAX = 39
+TECHNIQUES_MISSED_MAX = 59
+TECHNIQUES_BLOCKED_MAX = 5  # and at most 2% in any case
 
 
 @pytest.fixture(scope="module")
@@ -233,7 +233,7 @@ def test_technique_corpus_does_not_regress(policy, rendered_team):
     result = score(rows, decide)
     print(report("technique corpus", result))
     assert len(result["missed"]) <= TECHNIQUES_MISSED_MAX, report("technique corpus", result)
-    assert len(result["blocked"]) <= TECHNIQUES_BLOCKED_MAX, report("technique corpus", result)
+    assert len(result["blocked"]) <= min(TECHNIQUES_BLOCKED_MAX, BENIGN_BLOCKED_MAX * result["benign"]), report("technique corpus", result)
 
 
 @pytest.mark.parametrize("name", ["dcg-corpus.jsonl", "safety-net-corpus.jsonl"])
