@@ -26,7 +26,7 @@ def derive(invocation, table) -> list[tuple[str, str, str]]:
     out += [("read", path, "redirected into it") for path in invocation.inputs]
     out += [("write", path, "redirected to it") for path in invocation.outputs]
     if invocation.unresolved:
-        out.append(("unresolved", invocation.display.split(" ", 1)[0], "the program name is only known at run time"))
+        out.append(("unresolved", invocation.display.split(" ", 1)[0], f"the program name is only known at run time: {invocation.display[:80]}"))
     if invocation.program.startswith(":"):
         return out
     record = invocation.record

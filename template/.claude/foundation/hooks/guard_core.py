@@ -236,7 +236,9 @@ class Paths:
     def classify(self, path: str, cwd: str | None) -> str:
         """inside | temp | outside | critical | repo | unknown, for a deletion target."""
         if UNKNOWN in path or EVAL in path:
-            return "unknown"
+            known = path.replace(EVAL, "").split(UNKNOWN, 1)[0]
+            temp = UNKNOWN in path and any(known.startswith(t + "/") and len(known) > len(t) + 1 for t in TEMP_DIRS) and ".." not in path
+            return "temp" if temp else "unknown"  # $(mktemp)/x: a fresh name under the temp folder
         if not path:
             return "inside"
         if self.history and self._matches(self.history, [v for v in self.views(path, cwd) if v[0] == "project"]):
@@ -595,9 +597,10 @@ def decide_tool(tool: str, tool_input: dict, policy: dict, project: str | None, 
         if pattern:
             checks.append((pattern if pattern.startswith(("/", "~")) else folder.rstrip("/") + "/" + pattern, "glob"))
     elif tool.startswith("mcp__"):
-        for value in _strings(tool_input):
-            if len(value) < 300 and "\n" not in value and (" " not in value or "/" in value):
-                checks.append((value, "read"))
+        routed = mcp_by_role(tool, tool_input, policy, project, cwd)
+        if isinstance(routed, Decision):
+            return routed
+        checks += routed
     for path, kind in checks:
         if not path:
             continue
@@ -633,6 +636,49 @@ def decide_tool(tool: str, tool_input: dict, policy: dict, project: str | None, 
             return Decision("ask", f"agent-foundation needs a human to approve {tool} (rule mcp-write): it {what} "
                             f"({known.get('risk', 'unknown')} risk). Instead: use a read-only tool, or let a human approve this call.", "mcp-write")
     return Decision("allow", "no rule matched")
+
+
+def mcp_by_role(tool: str, tool_input: dict, policy: dict, project: str | None, cwd: str | None):
+    """MCP inputs by the role of each field (policy.json's mcp_fields): a command or code is guarded as the shell
+    command it is, SQL as a database statement, a URL for secrets; paths come back as (path, read | write) checks.
+    A field the table does not name is checked as a path when it looks like one."""
+    spec = policy.get("mcp_fields") or {}
+    roles = {field: role for role, fields in (spec.get("roles") or {}).items() for field in fields}
+    name = tool.split("__", 2)[-1].lower()
+    writes = any(verb in name.replace("-", "_").split("_") for verb in spec.get("write_verbs") or ())
+    checks: list[tuple[str, str]] = []
+    for field, value in tool_input.items():
+        role = roles.get(str(field).lower())
+        strings = _strings(value)
+        if role == "command":
+            line = " ".join(_shell_word(s) for s in strings) if isinstance(value, list) else " ".join(strings)
+            decision = decide_bash(line, policy, project, cwd)[0]
+        elif role == "code":
+            decision = decide_bash("node -e " + _shell_word(" ".join(strings)), policy, project, cwd)[0]
+        elif role == "sql":
+            decision = decide_bash("psql -c " + _shell_word(" ".join(strings)), policy, project, cwd)[0]
+        elif role == "url":
+            decision = next((Decision(*_secret_url_rule(policy, tool, s)) for s in strings if secret_in_url(_UrlCall(s))), None)
+        else:
+            for text in strings:
+                if role == "path":
+                    path = text.split(":", 1)[0] if str(field).lower() in ("volumes", "mounts", "binds") else text
+                    checks.append((path, "write" if writes or str(field).lower() in ("destination", "dest", "target") else "read"))
+                elif len(text) < 300 and "\n" not in text and (" " not in text or "/" in text):
+                    checks.append((text, "read"))
+            continue
+        if decision is not None and decision.decision != "allow":
+            return Decision(decision.decision, f"{tool}, field {field}: {decision.reason}", decision.rule, decision.trace)
+    return checks
+
+
+def _shell_word(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def _secret_url_rule(policy: dict, tool: str, url: str) -> tuple[str, str, str]:
+    rule = rule_by_key(policy, "secret_in_url")
+    return rule["decision"], message(rule, f"{tool} of {url}"), rule["id"]
 
 
 def _strings(value) -> list[str]:

@@ -61,6 +61,7 @@ HANDLERS = ("plain", "wrapper", "shell", "interpreter", "find", "xargs", "parall
 SELECTORS = ("all", "first", "last", "rest", "but_last", "none")
 OPTION_ROLES = ("read", "write", "delete", "send", "send_data", "send_literal", "write_dir", "cwd", "command", "argv",
                 "archive", "archive_dir", "in_place", "mount")
+MCP_ROLES = ("path", "command", "code", "url", "sql")
 LANGUAGE_CAPABILITIES = ("delete", "write", "read", "network", "execute", "eval", "dynamic")
 # field -> kind; a record's examples are checked by the tests (they run the guard), not here.
 PROGRAM_FIELDS = {
@@ -79,13 +80,17 @@ def validate_programs(table: object) -> list[tuple[str, str, str]]:
         return [("programs", "must be a mapping of program names to records", "restore programs.yml from the last release")]
     languages = table.get("languages") if isinstance(table.get("languages"), dict) else {}
     errors = []
-    for key in ("mutating_verbs", "sql_destructive"):
+    for key in ("mutating_verbs", "sql_destructive", "mcp_write_verbs"):
         if not _names(table.get(key)):
             errors.append((key, "must be a non-empty list of words", f"list the words, e.g. {key}: [delete, drop]"))
     for name, language in languages.items():
         for field in LANGUAGE_CAPABILITIES + ("code_options",):
             if not isinstance((language or {}).get(field, []), list):
                 errors.append((f"languages.{name}.{field}", "must be a list of names", "list API names, e.g. [os.remove]"))
+    fields = table.get("mcp_fields")
+    if not isinstance(fields, dict) or any(not _names(v) for v in fields.values()) or set(fields) - set(MCP_ROLES):
+        errors.append(("mcp_fields", f"must map roles ({', '.join(MCP_ROLES)}) to lists of field names",
+                       "e.g. mcp_fields: {path: [path, file_path], command: [command]}"))
     seen: dict[str, str] = {}
     for name, record in table["programs"].items():
         errors += _validate_record(f"programs.{name}", record, languages)

@@ -8,7 +8,8 @@ command that bash would refuse is still analysed rather than waved through.
 
 A Word keeps its parts so the analyser can expand variables it knows and see substitutions it must inspect:
     ("lit", text, quoted)   literal text after quote removal
-    ("var", name, default)  $name / ${name} / ${name:-default}; default is a list of parts or None
+    ("var", name, default, quoted)  $name / ${name} / ${name:-default}; default is a list of parts or None;
+                            a computed form (${x//a/b}, ${a[@]}, ${#x}) keeps its text as the name, in braces
     ("sub", script, commands, kind)   $(...), `...`, <(...), >(...): the commands it runs
     ("arith", text, [sub parts])      $(( ... )); only its substitutions run commands
 """
@@ -288,6 +289,11 @@ class _Parser:
                 parts.append(("sub", inner, parse(inner, self.depth + 1), c + "("))
                 i = end + 1
                 continue
+            if c == "(" and buf and buf[-1] == "=" and not parts and "".join(buf[:-1]).isidentifier():
+                end = self.skip_balanced(i + 1)  # an array assignment: a=(x y z)
+                buf.append(s[i:end + 1])
+                i = end + 1
+                continue
             if c in META:
                 break
             if c == "\\":
@@ -416,18 +422,18 @@ class _Parser:
             if rest and default is None:
                 # ${x#...}, ${x/...}, ${!x}, ${#x}: the value is computed; keep any substitutions inside
                 subs = parse_dq_text(rest, self.depth + 1).subs()
-                parts.append(("var", "{" + inner + "}", subs or None))
+                parts.append(("var", "{" + inner + "}", subs or None, quoted))
                 return end + 1
-            parts.append(("var", name, default))
+            parts.append(("var", name, default, quoted))
             return end + 1
         if nxt and (nxt in NAME_CHARS and not nxt.isdigit()):
             j = i + 1
             while j < n and s[j] in NAME_CHARS:
                 j += 1
-            parts.append(("var", s[i + 1:j], None))
+            parts.append(("var", s[i + 1:j], None, quoted))
             return j
         if nxt and nxt in SPECIAL_VARS:
-            parts.append(("var", nxt, None))
+            parts.append(("var", nxt, None, quoted))
             return i + 2
         parts.append(("lit", "$", quoted))
         return i + 1

@@ -24,7 +24,8 @@ FIND_FILTERS = {"-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename
                 "-uid", "-gid", "-perm", "-size", "-mtime", "-mmin", "-atime", "-amin", "-ctime", "-cmin", "-newer", "-anewer",
                 "-cnewer", "-inum", "-samefile", "-links", "-lname", "-ilname", "-empty", "-used", "-newermt", "-newerct",
                 "-newerat", "-newermm"}
-MAX_SCRIPT_FILE = 65536  # a script file the command runs is read and classified when it is at most this big
+MAX_SCRIPT_FILE = 65536
+SYSTEM_CODE = ("/usr", "/bin", "/sbin", "/opt", "/lib", "/nix", "/snap")  # installed programs, not agent-written files  # a script file the command runs is read and classified when it is at most this big
 
 
 class Table:
@@ -111,9 +112,20 @@ class Context:
         self.trace: list[str] = []
         self.downloaded: set[str] = set()
         self.aliases: dict[str, str] = {}  # git aliases this command set (git config alias.x ...)
+        self.arrays: dict[str, list[str]] = {}  # arrays this command assigned: a=(x y z)
+        self.shell_aliases: dict[str, str] = {}  # alias ls='...' 
         self.force_push: str | None = None  # a forcing refspec or mirror this command configured
         self.invocations: list[Invocation] = []
         self.budget = 4000  # unwrapping steps; a pathological command ends in TooDeep, not a hang
+
+    def knows(self, name: str) -> bool:
+        """Whether this command set the variable (or array) an expansion reads: ${a[@]} reads a."""
+        base = name.strip("{}").lstrip("#!")
+        for i, char in enumerate(base):
+            if not (char.isalnum() or char == "_"):
+                base = base[:i]
+                break
+        return base in self.vars or base in self.arrays
 
     def step(self) -> None:
         self.budget -= 1
@@ -135,7 +147,20 @@ def norm_program(word: str) -> str:
 
 
 def expand(word: shell.Word, ctx: Context) -> str:
-    out = []
+    """A word's value as one string (redirection targets, here-documents, traces)."""
+    return " ".join(expand_words(word, ctx))
+
+
+def expand_words(word: shell.Word, ctx: Context) -> list[str]:
+    """The words a shell word becomes, in bash's order: brace expansion, tilde, parameters (with defaults, arrays
+    and the ${x/a/b}-style operations), command substitution (evaluated when it only prints), arithmetic, word
+    splitting of unquoted expansions on IFS, quote removal. A value only known at run time is UNKNOWN+name+END."""
+    if all(part[0] == "lit" and not part[2] for part in word.parts) and "{" in "".join(p[1] for p in word.parts):
+        text = "".join(p[1] for p in word.parts)
+        braced = brace_expand(text)
+        if braced != [text]:
+            return [w for piece in braced for w in expand_words(shell.Word([("lit", piece, False)]), ctx)]
+    fields, separators = [""], ctx.vars.get("IFS", " \t\n")
     for index, part in enumerate(word.parts):
         kind = part[0]
         if kind == "lit":
@@ -144,21 +169,143 @@ def expand(word: shell.Word, ctx: Context) -> str:
                 head, _, tail = text[1:].partition("/")
                 base = ctx.home if head in ("", "+") else "/home/" + head
                 text = base + ("/" + tail if tail or text.endswith("/") else "")
-            out.append(text)
-        elif kind == "var":
-            name, default = part[1], part[2]
-            if name in ctx.vars:
-                out.append(ctx.vars[name])
-            elif default is not None and not name.startswith("{"):
-                out.append(expand(shell.Word(default), ctx))
-            else:
-                out.append(UNKNOWN + name + END)
+            fields[-1] += text
+            continue
+        if kind == "var":
+            values = parameter(part, ctx)
+            quoted = len(part) > 3 and part[3]
         elif kind == "sub":
             value = evaluate(part[2], ctx)
-            out.append(EVAL + value if value is not None else UNKNOWN + "$(" + END)
+            values, quoted = [EVAL + value if value is not None else UNKNOWN + "$(" + END], True
         else:
-            out.append(UNKNOWN + "((" + END)
-    return "".join(out)
+            values, quoted = [arithmetic(part[1], ctx)], True
+        for number, value in enumerate(values):
+            pieces = split_fields(value, separators) if not quoted and UNKNOWN not in value else [value]
+            if number:
+                fields.append("")
+            fields[-1] += pieces[0] if pieces else ""
+            fields += pieces[1:]
+    return [f for f in fields if f] or ([""] if word.quoted or not word.parts else [])
+
+
+def split_fields(value: str, separators: str) -> list[str]:
+    out, current = [], ""
+    for char in value:
+        if char in separators:
+            if current or char not in " \t\n":
+                out.append(current)
+            current = ""
+        else:
+            current += char
+    out.append(current)
+    return [piece for piece in out if piece] if any(c in " \t\n" for c in separators) else out
+
+
+def brace_expand(text: str) -> list[str]:
+    """{a,b}c and {1..3}: the first top-level group with a comma or a range, then the rest recursively."""
+    depth, start = 0, -1
+    for i, char in enumerate(text):
+        if char == "{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                body = text[start + 1:i]
+                options = top_level_split(body)
+                if len(options) == 1 and ".." in body:
+                    low, _, high = body.partition("..")
+                    if low.lstrip("-").isdigit() and high.lstrip("-").isdigit() and abs(int(high) - int(low)) < 256:
+                        step = 1 if int(high) >= int(low) else -1
+                        options = [str(n) for n in range(int(low), int(high) + step, step)]
+                if len(options) > 1:
+                    head, tail = text[:start], text[i + 1:]
+                    return [w for option in options for w in brace_expand(head + option + tail)]
+    return [text]
+
+
+def top_level_split(body: str) -> list[str]:
+    out, depth, current = [], 0, ""
+    for char in body:
+        if char == "," and depth == 0:
+            out.append(current)
+            current = ""
+            continue
+        depth += char == "{"
+        depth -= char == "}"
+        current += char
+    return out + [current]
+
+
+def parameter(part: tuple, ctx: Context) -> list[str]:
+    """The values of $x, ${x:-default}, ${a[@]}, ${a[1]}, ${#x}, ${x:1:2}, ${x/a/b}, ${x#a}, ${x%a}, ${x^^}."""
+    name, default = part[1], part[2]
+    if not name.startswith("{"):
+        if name in ctx.vars:
+            return [ctx.vars[name]]
+        if default is not None:
+            return [expand(shell.Word(default), ctx)]
+        return [UNKNOWN + name + END]
+    inner = name[1:-1]
+    base = ""
+    while base.__len__() < len(inner) and (inner[len(base)].isalnum() or inner[len(base)] == "_"):
+        base += inner[len(base)]
+    rest = inner[len(base):]
+    if inner.startswith("#") and inner[1:].isidentifier() and inner[1:] in ctx.vars:
+        return [str(len(ctx.vars[inner[1:]]))]
+    if base not in ctx.vars and base not in ctx.arrays:
+        return [UNKNOWN + name + END]
+    if rest.startswith("[") and rest.endswith("]"):
+        items, index = ctx.arrays.get(base, [ctx.vars.get(base, "")]), rest[1:-1]
+        if index in ("@", "*"):
+            return list(items)
+        return [items[int(index)]] if index.isdigit() and int(index) < len(items) else [UNKNOWN + name + END]
+    value = ctx.vars.get(base, "")
+    computed = string_operation(value, rest)
+    return [computed if computed is not None else UNKNOWN + name + END]
+
+
+def string_operation(value: str, op: str) -> str | None:
+    if not op:
+        return value
+    if any(c in op[1:] for c in "*?[$`"):
+        return None  # a pattern or a nested expansion: computed at run time
+    if op in ("^^", ",,", "^", ","):
+        return {"^^": value.upper(), ",,": value.lower(), "^": value[:1].upper() + value[1:], ",": value[:1].lower() + value[1:]}[op]
+    if op.startswith(":") and op[1:2] not in "-=+?":
+        numbers = op[1:].split(":")
+        try:
+            start = int(numbers[0].strip() or 0)
+            length = int(numbers[1]) if len(numbers) > 1 else None
+        except ValueError:
+            return None
+        piece = value[start:]
+        return piece[:length] if length is not None else piece
+    if op.startswith("//") or op.startswith("/"):
+        every = op.startswith("//")
+        pattern, _, replacement = op[2 if every else 1:].partition("/")
+        return value.replace(pattern, replacement) if every else value.replace(pattern, replacement, 1)
+    for marker, strip in (("##", "prefix"), ("#", "prefix"), ("%%", "suffix"), ("%", "suffix")):
+        if op.startswith(marker):
+            text = op[len(marker):]
+            if strip == "prefix":
+                return value[len(text):] if value.startswith(text) else value
+            return value[:-len(text)] if text and value.endswith(text) else value
+    return None
+
+
+def arithmetic(text: str, ctx: Context) -> str:
+    expression = text
+    for name in sorted(ctx.vars, key=len, reverse=True):
+        if name.isidentifier():
+            expression = expression.replace("$" + name, ctx.vars[name]).replace(name, ctx.vars[name])
+    if expression.strip() and all(c in "0123456789+-*/%() " for c in expression) and len(expression) < 80:
+        try:
+            return str(eval(expression.replace("/", "//"), {"__builtins__": {}}))  # digits and operators only
+        except (ArithmeticError, SyntaxError, ValueError):
+            pass
+    return UNKNOWN + "((" + END
 
 
 def printed_text(program: str, args: list[str]) -> str | None:
@@ -244,7 +391,12 @@ def walk(commands: list[shell.Command], ctx: Context, via: list[str], depth: int
                 label = {"$(": "$(...)", "`": "`...`", "<(": "<(...)", ">(": ">(...)"}.get(sub[3], "$(...)")
                 ctx.trace.append(f"looked inside {label}: {sub[1].strip()[:80]}")
                 walk(sub[2], ctx, via + [label], depth + 1)
-        argv = [expand(w, ctx) for w in words]
+        argv, aligned = [], []
+        for word in words:
+            for value in expand_words(word, ctx):
+                argv.append(value)
+                aligned.append(word)
+        words = aligned
         outputs, inputs, network = [], [], []
         for op, target in command.redirects:
             path = expand(target, ctx)
@@ -259,6 +411,8 @@ def walk(commands: list[shell.Command], ctx: Context, via: list[str], depth: int
             stdin = ("text", expand(command.stdin, ctx))
         elif command.pipe_prev is not None:
             stdin = ("pipe", command.pipe_prev)
+        elif inputs:
+            stdin = ("file", inputs[-1])
         before = len(ctx.invocations)
         resolve(argv, words, ctx, via, stdin, depth)
         produced = ctx.invocations[before:]
@@ -388,6 +542,9 @@ def resolve(argv: list[str], words: list, ctx: Context, via: list[str], stdin, d
         env: dict[str, str] = {}
         while argv and "=" in argv[0] and not argv[0].startswith(("-", "=")) and "/" not in argv[0].split("=", 1)[0]:
             name, _, value = argv[0].partition("=")
+            if value.startswith("(") and value.endswith(")"):  # an array
+                ctx.arrays[name] = [w.literal or UNKNOWN + name + END for c in shell.parse(value[1:-1]) for w in c.words]
+                value = (ctx.arrays[name] or [""])[0]
             env[name] = value
             argv, words = argv[1:], words[1:]
         if argv and argv[0].startswith("=") and len(argv) > 1:  # `=2 cmd`: bash runs nothing sane; look at the rest
@@ -398,6 +555,11 @@ def resolve(argv: list[str], words: list, ctx: Context, via: list[str], stdin, d
         if env:
             ctx.trace.append("set " + ", ".join(f"{k}={v}" for k, v in env.items()).replace(UNKNOWN, "$").replace(END, ""))
         call = Call(argv, words, ctx, via, stdin, depth, env)
+        if words and words[0] is not None and any(p[0] == "var" and not ctx.knows(p[1]) for p in words[0].parts):
+            # ${RUNNER:-pytest}: the default is known, but the environment chooses the program
+            holder = emit(ctx, ":program", [argv[0]], via)
+            holder.unresolved = True
+            holder.display = f"{words[0].text()} (the environment chooses the program)"
         handler = HANDLERS[(call.record or {}).get("handler", "plain") if UNKNOWN not in argv[0] else "plain"]
         following = handler(call)
         if following is None:
@@ -656,10 +818,10 @@ def sql_statements(call: Call, invocation: Invocation, record: dict, args: list[
         found, _ = split_positionals(args, with_value | set(spec.get("options", ())) | set(spec.get("file_options", ())))
         found = found[spec["positional"]:] if spec["positional"] < 99 else found[1:]
         texts += [t for t in found if " " in t or spec["positional"] == 0 or t.isalpha()]
-    if call.stdin is not None:
+    if call.stdin is not None and call.stdin[0] != "file":
         texts.append(call.stdin[1] if call.stdin[0] == "text" else producer_sql(call.stdin[1], ctx))
-    for path in invocation.inputs:
-        texts.append(read_small_file(path, ctx))
+    for path in call.stdin[1:] if call.stdin and call.stdin[0] == "file" else ():
+        texts.append(path[1:] if path.startswith(EVAL) else read_small_file(path, ctx))  # < <(printf ...) or < file
     if "positional" in spec and 0 < spec["positional"] < 99 and found_db_is_scratch(args, with_value):
         return  # a database file under the temp folder is scratch
     for text in texts:
@@ -805,7 +967,26 @@ def script_from_file(target: str, word, stdin, ctx: Context, via: list[str], dep
     if target in ("/dev/stdin", "-", "/proc/self/fd/0", "/dev/fd/0"):
         from_stdin(stdin, ctx, via, depth, label, language)
         return
-    where = normpath(join(ctx.cwd or ctx.project or "/", target)) if UNKNOWN not in target else None
+    if "://" in target:
+        emit(ctx, ":shell", [target], via).facts["pipe_into_shell"] = f"{label} runs code straight from {target}"
+        return
+    if UNKNOWN in target and all(p.split(END, 1)[0] in ("xargs",) for p in target.split(UNKNOWN)[1:]):
+        return  # file names a listing feeds in (find ... | xargs bash -n): files of the repository, run as such
+    if UNKNOWN in target:
+        emit(ctx, ":shell", [target], via).effects.append(("unclassified", target, f"{label} runs a file only known at run time"))
+        return
+    where = normpath(join(ctx.cwd or ctx.project or "/", target))
+    outside = ctx.project is not None and not (where + "/").startswith(ctx.project.rstrip("/") + "/")
+    if where not in ctx.files and outside and not any(where.startswith(d + "/") for d in SYSTEM_CODE):
+        content = read_small_file(where, ctx)
+        if content is None:
+            emit(ctx, ":shell", [target], via).effects.append(
+                ("unclassified", target, f"{label} runs {target}, a file outside the repository the guard cannot read"))
+        elif language == "shell":
+            run_script(content, [], ctx, via + [target], depth, f"{label} {target}")
+        else:
+            code_call(language, content, ctx, via + [target], depth)
+        return
     if where in ctx.files:
         content = ctx.files[where]
         if content is None:
@@ -818,6 +999,9 @@ def script_from_file(target: str, word, stdin, ctx: Context, via: list[str], dep
 
 def from_stdin(stdin, ctx: Context, via: list[str], depth: int, label: str, language: str) -> None:
     if stdin is None:
+        return
+    if stdin[0] == "file":
+        script_from_file(stdin[1], None, None, ctx, via, depth, label + " reading a file", language)
         return
     if stdin[0] == "text":
         if language == "shell":
@@ -1376,6 +1560,9 @@ def interpreter_call(call: Call) -> None:
         if arg.startswith("-"):
             i += 1
             continue
+        if arg in spec.get("script_verbs", ()):  # deno run, bun run: the script follows
+            i += 1
+            continue
         if language == "awk" and code is None:
             code = arg
             break
@@ -1384,6 +1571,9 @@ def interpreter_call(call: Call) -> None:
     invocation = emit(ctx, program, args, via)
     if in_place:
         invocation.code_writes = True
+    if code is not None and UNKNOWN in code and not code.replace(UNKNOWN, "").strip(END + " "):
+        emit(ctx, ":code", [], via + [program]).effects.append(("unclassified", code, f"{program} runs code only known at run time"))
+        return
     if code is not None:
         code_call(language, code, ctx, via + [program], depth)
         if language == "awk" and in_place:
@@ -1395,6 +1585,8 @@ def interpreter_call(call: Call) -> None:
             from_stdin(stdin, ctx, via, depth, program, language)
             return
         script_from_file(args[script_index], word, stdin, ctx, via + [program], depth, program, language)
+        # The script's own arguments: a script nobody described gets the pessimistic default (--out /etc/hosts)
+        emit(ctx, args[script_index], args[script_index + 1:], via + [program])
         return
     if language != "awk":
         from_stdin(stdin, ctx, via, depth, program, language)
