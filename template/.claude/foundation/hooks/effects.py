@@ -66,8 +66,7 @@ def described(invocation, record: dict, table) -> list[tuple[str, str, str]]:
     for option, value in option_values(args, with_value):
         out += option_effects(roles.get(option), option, value)
     found, _ = split_positionals(args, with_value)
-    if record.get("verb"):
-        found = found[1:]
+    found = found[record.get("depth", 0):]
     skip = record.get("skip", 0)
     if skip and any(a.split("=", 1)[0] in (record.get("skip_unless") or ()) for a in args):
         skip = 0
@@ -94,6 +93,9 @@ def described(invocation, record: dict, table) -> list[tuple[str, str, str]]:
     plane = record.get("control_plane")
     if plane and not any(a.split("=", 1)[0] in (plane.get("dry_run") or ()) for a in args):
         verb = control_verb(found if not record.get("verb") else [record["verb"], *found], plane, table)
+        secret = secret_phrase(found if not record.get("verb") else [record["verb"], *found], plane)
+        if secret:
+            out.append(("secret_read", secret, f"`{secret}` reads a secret from the secret store"))
         if verb is not True:
             out.append(("control", verb or "?", f"{invocation.program} {verb or ''} is not a read-only verb".replace("  ", " ")))
     return out
@@ -105,6 +107,8 @@ def loopback_only(found: list[str]) -> bool:
 
 
 def option_effects(role: str | None, option: str, value: str) -> list[tuple[str, str, str]]:
+    if role == "writes_root":
+        return [("write", "/", f"{option} lets it write anywhere")]
     if role == "mount":  # -v HOST:CONTAINER: the host side is what the container may write
         value = value.split(",", 1)[0].split("source=", 1)[-1].split(":", 1)[0] if ":" in value or "source=" in value else value
         if not value.startswith(("/", "~", ".")):
@@ -142,6 +146,11 @@ def control_verb(found: list[str], plane: dict, table) -> str | bool | None:
         if word in table.mutating:
             return word
     return found[0] if found else None
+
+
+def secret_phrase(found: list[str], plane: dict) -> str | None:
+    words = " " + " ".join(w.replace(EVAL, "") for w in found) + " "
+    return next((p for p in plane.get("secret_reads") or () if " " + p + " " in words), None)
 
 
 def glob(pattern: str, word: str) -> bool:

@@ -206,6 +206,18 @@ class Paths:
                 return False
         return True
 
+    def holds_secrets(self, path: str, cwd: str | None) -> bool:
+        """A folder under the home folder that holds secret files (grep -r x ~/.config reads ~/.config/gh/hosts.yml)."""
+        absolute = self.absolute(path.replace(EVAL, ""), cwd) if path and UNKNOWN not in path else None
+        if not absolute or not (absolute + "/").startswith(self.home + "/") or absolute == self.home + "/.ssh":
+            return absolute == self.home if absolute else False
+        for glob in self.secret_globs:
+            if glob.startswith("~/"):
+                literal = self.home + "/" + glob[2:].split("*", 1)[0]
+                if literal.startswith(absolute.rstrip("/") + "/"):
+                    return True
+        return False
+
     def is_protected(self, path: str, cwd: str | None, ancestors: bool = False) -> bool:
         if not path or UNKNOWN in path:
             return False
@@ -241,8 +253,6 @@ class Paths:
             return "temp" if temp else "unknown"  # $(mktemp)/x: a fresh name under the temp folder
         if not path:
             return "inside"
-        if self.history and self._matches(self.history, [v for v in self.views(path, cwd) if v[0] == "project"]):
-            return "repo"  # the repository's history: deleting it is as destructive as deleting the repository
         traversal = ".." in path.split("/")
         glob = any(c in path for c in "*?[")
         absolute = self.absolute(path, cwd)
@@ -251,6 +261,8 @@ class Paths:
         folder = (absolute.rsplit("/", 1)[0] or "/") if glob else absolute
         last_glob = glob and any(c in absolute.rsplit("/", 1)[-1] for c in "*?[")
         target = folder if last_glob else absolute
+        if self.history and self._matches(self.history, [v for v in self.views(target, cwd) if v[0] == "project"]):
+            return "repo"  # the repository's history: deleting it is as destructive as deleting the repository
         if target in CRITICAL_DIRS or target == self.home or (self.home + "/").startswith(target.rstrip("/") + "/"):
             return "critical"
         if self.project:
@@ -344,7 +356,9 @@ def exfiltrates(invocation, paths: "Paths") -> str | None:
     return None
 
 
-def secret_in_url(invocation) -> bool:
+def secret_in_url(invocation, prefixes: tuple = ()) -> bool:
+    """A credential in a URL: user:password@, a query key that names one (token, aws_secret_access_key ...), a value
+    in a known token format, or a secret-named variable."""
     for arg in invocation.args:
         if "://" not in arg:
             continue
@@ -358,7 +372,10 @@ def secret_in_url(invocation) -> bool:
             query = rest.split("?", 1)[1].split("#", 1)[0]
             for pair in query.split("&"):
                 key, _, value = pair.partition("=")
-                if value and key.lower() in SECRET_NAMES:
+                words = key.lower().replace("-", "_").split("_")
+                if value and (key.lower() in SECRET_NAMES or any(w in SECRET_NAMES and len(w) > 3 for w in words)):
+                    return True
+                if value.startswith(prefixes):
                     return True
         for piece in arg.split(UNKNOWN)[1:]:
             name = piece.split(END, 1)[0].upper()
@@ -384,6 +401,8 @@ def reads_secret(invocation, paths: Paths) -> bool:
     cwd = invocation.cwd
     skip_next = False
     for kind, target, _ in effects_of(invocation, paths):
+        if kind == "secret_read":
+            return True
         if kind not in ("read", "send"):
             continue
         if skip_next:
@@ -399,7 +418,8 @@ def reads_secret(invocation, paths: Paths) -> bool:
             candidates.add(target.rsplit(":", 1)[1])
         if target.startswith("@"):
             candidates.add(target[1:])
-        if any(paths.is_secret(candidate, cwd) for candidate in candidates if candidate and not candidate.startswith("-")):
+        if any(paths.is_secret(candidate, cwd) or paths.holds_secrets(candidate, cwd)
+               for candidate in candidates if candidate and not candidate.startswith("-")):
             return True
     return False
 
@@ -508,7 +528,7 @@ def matches(match: dict, invocation, paths: Paths) -> bool:
         return False
     if match.get("writes_protected") and not writes_protected(invocation, paths):
         return False
-    if match.get("secret_in_url") and not secret_in_url(invocation):
+    if match.get("secret_in_url") and not secret_in_url(invocation, tuple(paths.policy["secrets"].get("token_prefixes") or ())):
         return False
     return True
 
@@ -618,7 +638,7 @@ def decide_tool(tool: str, tool_input: dict, policy: dict, project: str | None, 
             return Decision(rule["decision"], message(rule, f"{tool} on {path}"), rule["id"])
     if tool == "WebFetch":
         url = str(tool_input.get("url") or "")
-        if secret_in_url(_UrlCall(url)):
+        if secret_in_url(_UrlCall(url), tuple(policy["secrets"].get("token_prefixes") or ())):
             rule = rule_by_key(policy, "secret_in_url")
             return Decision(rule["decision"], message(rule, f"WebFetch of {url}"), rule["id"])
         # No other opinion: the client already asks per domain, and the OS sandbox limits where commands connect.
@@ -658,7 +678,8 @@ def mcp_by_role(tool: str, tool_input: dict, policy: dict, project: str | None, 
         elif role == "sql":
             decision = decide_bash("psql -c " + _shell_word(" ".join(strings)), policy, project, cwd)[0]
         elif role == "url":
-            decision = next((Decision(*_secret_url_rule(policy, tool, s)) for s in strings if secret_in_url(_UrlCall(s))), None)
+            prefixes = tuple(policy["secrets"].get("token_prefixes") or ())
+            decision = next((Decision(*_secret_url_rule(policy, tool, s)) for s in strings if secret_in_url(_UrlCall(s), prefixes)), None)
         else:
             for text in strings:
                 if role == "path":

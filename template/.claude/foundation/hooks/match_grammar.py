@@ -60,7 +60,7 @@ HANDLERS = ("plain", "wrapper", "shell", "interpreter", "find", "xargs", "parall
             "assign", "unset", "keyword", "loop", "su", "pwsh", "cmd")
 SELECTORS = ("all", "first", "last", "rest", "but_last", "none")
 OPTION_ROLES = ("read", "write", "delete", "send", "send_data", "send_literal", "write_dir", "cwd", "command", "argv",
-                "archive", "archive_dir", "in_place", "mount")
+                "archive", "archive_dir", "in_place", "mount", "writes_root", "remote_name", "ex_command")
 MCP_ROLES = ("path", "command", "code", "url", "sql")
 LANGUAGE_CAPABILITIES = ("delete", "write", "read", "network", "execute", "eval", "dynamic")
 # field -> kind; a record's examples are checked by the tests (they run the guard), not here.
@@ -131,7 +131,8 @@ def _validate_record(where: str, record: object, languages: dict) -> list[tuple[
             errors.append((at, f"{value!r} has no entry under languages", "add the language, or name an existing one"))
         elif kind == "control_plane" and value is not None and not (
                 isinstance(value, dict) and isinstance(value.get("within", value.get("verb_at")), int)
-                and isinstance(value.get("read_only"), list) and isinstance(value.get("dry_run", []), list)):
+                and isinstance(value.get("read_only"), list) and isinstance(value.get("dry_run", []), list)
+                and isinstance(value.get("secret_reads", []), list)):
             errors.append((at, "must give verb_at (where the verb is) or within (how far to look), and read_only (verbs)",
                            "e.g. {verb_at: 0, read_only: [get, list], dry_run: [--dry-run]}"))
         elif kind == "sql" and not (isinstance(value, dict) and isinstance(value.get("options", []), list)

@@ -50,14 +50,17 @@ class Table:
         """The record merged with its subcommand's (git push, docker run), found after the options that take values."""
         if not record or "subcommands" not in record:
             return record
-        verb = first_positional(args, record.get("value_options") or ())
-        sub = record["subcommands"].get(verb) if verb else None
-        if sub is None:
-            return record
-        merged = {k: v for k, v in record.items() if k != "subcommands"}
-        merged.update(sub)
-        merged["value_options"] = list(record.get("value_options") or ()) + list(sub.get("value_options") or ())
-        merged["verb"] = verb
+        merged, depth = record, 0
+        while "subcommands" in merged:
+            found, _ = split_positionals(args, set(merged.get("value_options") or ()))
+            verb = found[depth] if len(found) > depth else None
+            sub = merged["subcommands"].get(verb) if verb else None
+            if sub is None:
+                break
+            depth += 1
+            value_options = list(merged.get("value_options") or ()) + list(sub.get("value_options") or ())
+            merged = {**{k: v for k, v in merged.items() if k != "subcommands"}, **sub, "value_options": value_options,
+                      "verb": verb, "depth": depth}
         return merged
 
     def has(self, program: str, field: str) -> bool:
@@ -115,6 +118,7 @@ class Context:
         self.arrays: dict[str, list[str]] = {}  # arrays this command assigned: a=(x y z)
         self.shell_aliases: dict[str, str] = {}  # alias ls='...' 
         self.force_push: str | None = None  # a forcing refspec or mirror this command configured
+        self.new_remote: str | None = None  # a remote (or URL rewrite) this command configured
         self.invocations: list[Invocation] = []
         self.budget = 4000  # unwrapping steps; a pathological command ends in TooDeep, not a hang
 
@@ -723,9 +727,16 @@ def plain_call(call: Call) -> None:
         return
     nested_commands(call, record, args)
     if record.get("downloads"):
+        roles = record.get("options") or {}
         for option, value in option_values(args, set(record.get("value_options") or ())):
-            if (record.get("options") or {}).get(option) == "write" and UNKNOWN not in value:
+            if roles.get(option) == "write" and UNKNOWN not in value:
                 ctx.downloaded.add(value)
+        if any(roles.get(a) == "remote_name" for a in args) or any(a[:1] == "-" and a[1:].isalpha() and roles.get("-O") == "remote_name" and "O" in a[1:] for a in args):
+            ctx.downloaded.update(a.rsplit("/", 1)[-1] for a in args if "://" in a)  # curl -O: named after the URL
+        if record.get("writes") == "last":
+            found, _ = split_positionals(args, set(record.get("value_options") or ()))
+            if len(found) > 1 + record.get("depth", 0):
+                ctx.downloaded.add(found[-1].rstrip("/") + "/")  # a clone: everything below it came from the network
     if record.get("sql"):
         sql_statements(call, invocation, record, args)
 
@@ -734,7 +745,8 @@ def runs_written_file(call: Call, invocation: Invocation) -> None:
     """State across steps: a file this command downloaded or wrote, then ran as a program."""
     ctx, head = call.ctx, call.argv[0]
     where = normpath(join(ctx.cwd or "/", head))
-    if head in ctx.downloaded or where in {normpath(join(ctx.cwd or "/", d)) for d in ctx.downloaded}:
+    fetched = {normpath(join(ctx.cwd or "/", d)) + ("/" if d.endswith("/") else "") for d in ctx.downloaded}
+    if head in ctx.downloaded or where in fetched or any(d.endswith("/") and where.startswith(d) for d in fetched):
         invocation.facts["pipe_into_shell"] = f"runs {head}, a file this command just downloaded"
     elif "/" in head and where in ctx.files:
         content = ctx.files[where]
@@ -747,8 +759,8 @@ def runs_written_file(call: Call, invocation: Invocation) -> None:
 def nested_commands(call: Call, record: dict, args: list[str]) -> None:
     """Every command-taking argument is a nested command, guarded the same way."""
     ctx, via, depth = call.ctx, call.via, call.depth
-    with_value = set(record.get("value_options") or ())
     roles = record.get("options") or {}
+    with_value = set(record.get("value_options") or ()) | {o for o, r in roles.items() if r not in ("in_place", "writes_root", "remote_name")}
     for option, value in option_values(args, with_value):
         role = roles.get(option)
         if role == "command" and value:
@@ -756,7 +768,9 @@ def nested_commands(call: Call, record: dict, args: list[str]) -> None:
         elif role == "argv" and value:
             line = value.split()
             resolve(line, [None] * len(line), ctx, via + [f"{call.program} {option}"], None, depth + 1)
-    verb_offset = 1 if record.get("verb") else 0
+        elif role == "ex_command" and value.lstrip(":").startswith("!"):  # vim -c ':!cmd'
+            run_script(value.lstrip(":")[1:], [None], ctx, via + [f"{call.program} {option}"], depth, f"{call.program} {option}")
+    verb_offset = record.get("depth", 0)
     if "command_after" in record:
         rest = nested_after(args, with_value, record["command_after"] + verb_offset)
         if rest:
@@ -776,7 +790,7 @@ def stored_commands(call: Call, record: dict, args: list[str]) -> None:
     """A command stored now and run later (git config alias.x '!...', npm pkg set scripts.x=...): guard it now,
     and remember git aliases for the steps that follow."""
     found, _ = split_positionals(args, set(record.get("value_options") or ()))
-    found = found[1:] if record.get("verb") else found
+    found = found[record.get("depth", 0):]
     pairs = []
     for index, arg in enumerate(found):
         if "=" in arg and not arg.startswith("-"):
@@ -960,7 +974,7 @@ def script_from_file(target: str, word, stdin, ctx: Context, via: list[str], dep
             invocation = emit(ctx, ":shell", [target], via)
             invocation.facts["pipe_into_shell"] = f"{label} runs code produced at run time by `{sub[1].strip()[:60]}`"
         return
-    if target in ctx.downloaded:
+    if target in ctx.downloaded or normpath(join(ctx.cwd or "/", target)) in {normpath(join(ctx.cwd or "/", d)) for d in ctx.downloaded}:
         invocation = emit(ctx, ":shell", [target], via)
         invocation.facts["pipe_into_shell"] = f"{label} runs {target}, which this command just downloaded"
         return
@@ -1223,6 +1237,15 @@ def git_call(call: Call):
         if invocation.record.get("verb") == "push" and ctx.force_push:
             ctx.trace.append(f"git push forces: this command configured {ctx.force_push}")
             invocation.args = invocation.args + ["--force"]
+        verb = invocation.record.get("verb")
+        found, _ = split_positionals(rest, with_value | set(invocation.record.get("value_options") or ()))
+        if verb in ("remote", "config") and any(("://" in a or "@" in a) for a in found[1:]) or (
+                verb == "config" and any(k.lower().startswith(("remote.", "url.")) and k.lower().endswith(("url", "insteadof", "pushinsteadof")) for k in found[1:2])):
+            ctx.new_remote = " ".join(found)[:80]
+        if "push" in found[:2]:
+            target = next((a for a in found[found.index("push") + 1:] if "://" in a or ("@" in a and ":" in a)), None)
+            if target or ctx.new_remote:
+                invocation.effects.append(("send", target or ctx.new_remote, f"git pushes the repository to {target or 'a remote this command set: ' + ctx.new_remote}"))
     return None
 
 
