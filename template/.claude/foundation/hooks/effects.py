@@ -14,7 +14,7 @@ path-like argument or option value is a potential read and a potential write. St
 
 from __future__ import annotations
 
-from unwrap import END, EVAL, UNKNOWN, option_values, split_positionals
+from unwrap import END, EVAL, FLAG_ROLES, UNKNOWN, option_values, split_positionals
 
 ROLE_EFFECTS = {"read": ("read",), "write": ("write",), "delete": ("delete",), "write_dir": ("write",),
                 "archive_dir": ("write",), "send": ("send", "read"), "mount": ("write",)}
@@ -62,7 +62,7 @@ def described(invocation, record: dict, table) -> list[tuple[str, str, str]]:
     args = invocation.args
     out: list[tuple[str, str, str]] = []
     roles = record.get("options") or {}
-    with_value = set(record.get("value_options") or ()) | {o for o, r in roles.items() if r != "in_place"}
+    with_value = set(record.get("value_options") or ()) | {o for o, r in roles.items() if r not in FLAG_ROLES}
     for option, value in option_values(args, with_value):
         out += option_effects(roles.get(option), option, value)
     found, _ = split_positionals(args, with_value)
@@ -71,6 +71,8 @@ def described(invocation, record: dict, table) -> list[tuple[str, str, str]]:
     if skip and any(a.split("=", 1)[0] in (record.get("skip_unless") or ()) for a in args):
         skip = 0
     files = found[skip:]
+    if any(roles.get(a) == "deletes_sources" for a in args):  # rsync --remove-source-files
+        out += [("delete", target, "removes the files it copied") for target in files[:-1]]
     in_place = invocation.code_writes or any(roles.get(a.split("=", 1)[0]) == "in_place" or
                                              (a.startswith("-i") and roles.get("-i") == "in_place") for a in args)
     selectors = {"read": record.get("reads", "all"), "write": "all" if in_place else record.get("writes", "none"),

@@ -57,10 +57,10 @@ def validate_match(match: object) -> list[str]:
 # ------------------------------------------------------------------ the program table (foundation/programs.yml)
 
 HANDLERS = ("plain", "wrapper", "shell", "interpreter", "find", "xargs", "parallel", "git", "eval", "source", "cd",
-            "assign", "unset", "keyword", "loop", "su", "pwsh", "cmd")
+            "assign", "unset", "keyword", "loop", "su", "pwsh", "cmd", "alias")
 SELECTORS = ("all", "first", "last", "rest", "but_last", "none")
 OPTION_ROLES = ("read", "write", "delete", "send", "send_data", "send_literal", "write_dir", "cwd", "command", "argv",
-                "archive", "archive_dir", "in_place", "mount", "writes_root", "remote_name", "ex_command")
+                "archive", "archive_dir", "in_place", "mount", "writes_root", "remote_name", "ex_command", "recipes", "recipes_text", "deletes_sources")
 MCP_ROLES = ("path", "command", "code", "url", "sql")
 LANGUAGE_CAPABILITIES = ("delete", "write", "read", "network", "execute", "eval", "dynamic")
 # field -> kind; a record's examples are checked by the tests (they run the guard), not here.
@@ -70,7 +70,7 @@ PROGRAM_FIELDS = {
     "options": "roles", "network": "bool", "downloads": "bool", "decoder": "bool", "privilege": "bool",
     "command_after": "int", "script_after": "int", "command_values": "names", "control_plane": "control_plane",
     "sql": "sql", "subcommands": "subcommands", "wrapper": "wrapper", "language": "language", "examples": "examples", "lookup_options": "names",
-    "prints_temp_path": "bool",
+    "prints_temp_path": "bool", "runs_files": "names", "script_dir_values": "names",
 }
 
 

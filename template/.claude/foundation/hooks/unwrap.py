@@ -25,6 +25,7 @@ FIND_FILTERS = {"-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename
                 "-cnewer", "-inum", "-samefile", "-links", "-lname", "-ilname", "-empty", "-used", "-newermt", "-newerct",
                 "-newerat", "-newermm"}
 MAX_SCRIPT_FILE = 65536
+FLAG_ROLES = ("in_place", "writes_root", "remote_name", "deletes_sources")  # option roles of flags without a value
 SYSTEM_CODE = ("/usr", "/bin", "/sbin", "/opt", "/lib", "/nix", "/snap")  # installed programs, not agent-written files  # a script file the command runs is read and classified when it is at most this big
 
 
@@ -371,7 +372,7 @@ def evaluate(commands: list[shell.Command], ctx: Context) -> str | None:
             return None
         program = norm_program(argv[0])
         if index == 0 and ctx.table.has(program, "prints_temp_path"):
-            text = "/tmp/" + UNKNOWN + "mktemp" + END  # a fresh name under the temp folder
+            text = "/tmp/tmp." + UNKNOWN + "mktemp" + END  # a fresh name under the temp folder
         elif index == 0:
             text = printed_text(program, argv[1:])
         else:
@@ -564,11 +565,41 @@ def resolve(argv: list[str], words: list, ctx: Context, via: list[str], stdin, d
             holder = emit(ctx, ":program", [argv[0]], via)
             holder.unresolved = True
             holder.display = f"{words[0].text()} (the environment chooses the program)"
+        if argv[0] in ctx.shell_aliases and not via[-1:] == ["alias " + argv[0]]:
+            line = [w.literal or "" for c in shell.parse(ctx.shell_aliases[argv[0]]) for w in c.words] + argv[1:]
+            ctx.trace.append(f"expanded the alias {argv[0]} = {ctx.shell_aliases[argv[0]]}")
+            argv, words, via = line, [None] * len(line), via + ["alias " + argv[0]]
+            continue
+        planted = planted_program(call)
+        if planted is not None:
+            run_script(planted, [], ctx, via + [f"{argv[0]} from PATH"], depth, f"{argv[0]}, a file this command put first on PATH")
+            return
         handler = HANDLERS[(call.record or {}).get("handler", "plain") if UNKNOWN not in argv[0] else "plain"]
         following = handler(call)
         if following is None:
             return
         argv, words, via = following
+
+
+def planted_program(call: Call) -> str | None:
+    """State across steps: a program name that resolves to a file this command wrote into a folder it put on PATH."""
+    path = call.ctx.vars.get("PATH")
+    if not path or "/" in call.argv[0]:
+        return None
+    for folder in path.split(":"):
+        if UNKNOWN in folder:
+            break
+        where = normpath(join(folder, call.argv[0]))
+        if where in call.ctx.files:
+            return call.ctx.files[where] or UNKNOWN + "planted" + END
+    return None
+
+
+def alias_call(call: Call) -> None:
+    for arg in call.argv[1:]:
+        if "=" in arg:
+            name, _, value = arg.partition("=")
+            call.ctx.shell_aliases[name] = value
 
 
 def keyword_call(call: Call):
@@ -726,19 +757,78 @@ def plain_call(call: Call) -> None:
     if not record:
         return
     nested_commands(call, record, args)
-    if record.get("downloads"):
-        roles = record.get("options") or {}
-        for option, value in option_values(args, set(record.get("value_options") or ())):
-            if roles.get(option) == "write" and UNKNOWN not in value:
-                ctx.downloaded.add(value)
-        if any(roles.get(a) == "remote_name" for a in args) or any(a[:1] == "-" and a[1:].isalpha() and roles.get("-O") == "remote_name" and "O" in a[1:] for a in args):
-            ctx.downloaded.update(a.rsplit("/", 1)[-1] for a in args if "://" in a)  # curl -O: named after the URL
-        if record.get("writes") == "last":
-            found, _ = split_positionals(args, set(record.get("value_options") or ()))
-            if len(found) > 1 + record.get("depth", 0):
-                ctx.downloaded.add(found[-1].rstrip("/") + "/")  # a clone: everything below it came from the network
+    record_downloads(call, record, args)
     if record.get("sql"):
         sql_statements(call, invocation, record, args)
+    if record.get("writes") == "last" and not record.get("network"):
+        found, _ = split_positionals(args, set(record.get("value_options") or ()))
+        source = normpath(join(ctx.cwd or ctx.project or "/", found[0])) if found else None
+        if len(found) >= 2 and UNKNOWN not in found[-1] and source in ctx.files:  # cp/mv: the copy holds what the source held
+            ctx.files[normpath(join(ctx.cwd or ctx.project or "/", found[-1]))] = ctx.files[source]
+    for name in record.get("runs_files") or ():
+        where = normpath(join(ctx.cwd or ctx.project or "/", name))
+        if where in ctx.files:
+            content = ctx.files[where]
+            if content is None or name.endswith(".json"):
+                invocation.effects.append(("unclassified", name, f"{call.program} runs what {name} says, and this command rewrote it"))
+            else:
+                run_script(content, [], ctx, call.via + [f"{call.program} runs {name}"], call.depth, f"{call.program} runs {name}")
+    roles = record.get("options") or {}
+    for option, value in option_values(args, set(record.get("value_options") or ())):
+        if roles.get(option) in ("recipes", "recipes_text"):
+            text = value if roles[option] == "recipes_text" else (
+                call.stdin[1] if value == "-" and call.stdin and call.stdin[0] == "text" else ctx.files.get(normpath(join(ctx.cwd or ctx.project or "/", value))))
+            for line in recipe_lines(text or ""):
+                run_script(line, [], ctx, call.via + [f"{call.program} {option}"], call.depth, f"{call.program} recipe")
+
+
+def recipe_lines(text: str) -> list[str]:
+    """The shell lines of a Makefile or justfile: indented recipe lines, and what follows `target: ;`."""
+    lines = []
+    for line in text.replace("\\n", "\n").split("\n"):
+        if line[:1] in ("\t", " ") and line.strip():
+            lines.append(line.strip().lstrip("@-"))
+        elif ":" in line and ";" in line.split(":", 1)[1]:
+            lines.append(line.split(":", 1)[1].split(";", 1)[1].strip().lstrip("@-"))
+    return [make_variables(line) for line in lines]
+
+
+def make_variables(line: str) -> str:
+    """A recipe line as the shell sees it: make's own $(VAR), ${VAR} and $@-style variables are make's, `$$` is `$`."""
+    out, i = [], 0
+    while i < len(line):
+        if line.startswith("$$", i):
+            out.append("$")
+            i += 2
+        elif line.startswith(("$(", "${"), i):
+            end = line.find(")" if line[i + 1] == "(" else "}", i)
+            out.append("x")
+            i = len(line) if end < 0 else end + 1
+        elif line[i] == "$" and i + 1 < len(line):
+            out.append("x")
+            i += 2
+        else:
+            out.append(line[i])
+            i += 1
+    return "".join(out)
+
+
+def record_downloads(call: Call, record: dict, args: list[str]) -> None:
+    """State across steps: what a download writes (curl -o, -O, a clone's folder) is remembered, so running it
+    later in the same command is running fetched code."""
+    ctx = call.ctx
+    if not record.get("downloads"):
+        return
+    roles = record.get("options") or {}
+    for option, value in option_values(args, set(record.get("value_options") or ())):
+        if roles.get(option) == "write" and UNKNOWN not in value:
+            ctx.downloaded.add(value)
+    if any(roles.get(a) == "remote_name" for a in args) or any(a[:1] == "-" and a[1:].isalpha() and roles.get("-O") == "remote_name" and "O" in a[1:] for a in args):
+        ctx.downloaded.update(a.rsplit("/", 1)[-1] for a in args if "://" in a)  # curl -O: named after the URL
+    if record.get("writes") == "last":
+        found, _ = split_positionals(args, set(record.get("value_options") or ()))
+        if len(found) > 1 + record.get("depth", 0):
+            ctx.downloaded.add(found[-1].rstrip("/") + "/")  # a clone: everything below it came from the network
 
 
 def runs_written_file(call: Call, invocation: Invocation) -> None:
@@ -760,7 +850,7 @@ def nested_commands(call: Call, record: dict, args: list[str]) -> None:
     """Every command-taking argument is a nested command, guarded the same way."""
     ctx, via, depth = call.ctx, call.via, call.depth
     roles = record.get("options") or {}
-    with_value = set(record.get("value_options") or ()) | {o for o, r in roles.items() if r not in ("in_place", "writes_root", "remote_name")}
+    with_value = set(record.get("value_options") or ()) | {o for o, r in roles.items() if r not in FLAG_ROLES}
     for option, value in option_values(args, with_value):
         role = roles.get(option)
         if role == "command" and value:
@@ -782,7 +872,7 @@ def nested_commands(call: Call, record: dict, args: list[str]) -> None:
             run_script(" ".join(rest), [None], ctx, via + [call.program], depth, f"{call.program}'s command line")
             if len(rest) > 1 and any(" " in word for word in rest):
                 run_script(" ".join(shell_quote(w) for w in rest), [None], ctx, via + [call.program], depth, f"{call.program}'s command words")
-    if record.get("command_values"):
+    if record.get("command_values") or record.get("script_dir_values"):
         stored_commands(call, record, args)
 
 
@@ -798,7 +888,16 @@ def stored_commands(call: Call, record: dict, args: list[str]) -> None:
         elif index + 1 < len(found):
             pairs.append((arg, found[index + 1]))
     for key, value in pairs:
-        if not any(glob_like(pattern.lower(), key.lower()) for pattern in record["command_values"]):
+        if key.lower() in {k.lower() for k in record.get("script_dir_values") or ()}:
+            folder = normpath(join(call.ctx.cwd or call.ctx.project or "/", value))
+            planted = [content for path, content in call.ctx.files.items() if path.startswith(folder + "/")]
+            for content in planted:
+                run_script(content or UNKNOWN + "hook" + END, [], call.ctx, call.via + [f"{key} = {value}"], call.depth, f"a hook in {value}")
+            if not planted and call.ctx.project and not folder.startswith(call.ctx.project.rstrip("/") + "/"):
+                emit(call.ctx, ":config", [key, value], call.via).effects.append(
+                    ("unclassified", value, f"{key} points at {value}, scripts outside the repository the guard cannot see"))
+            continue
+        if not any(glob_like(pattern.lower(), key.lower()) for pattern in record.get("command_values") or ()):
             continue
         label = f"{call.program} stores {key}"
         call.ctx.trace.append(f"{label}: a command run later")
@@ -906,6 +1005,7 @@ def remember_writes(invocation: Invocation, outputs: list[str], command: shell.C
 HANDLERS = {
     "plain": plain_call, "keyword": keyword_call, "loop": loop_call, "cd": cd_call, "assign": assign_call,
     "unset": unset_call, "eval": eval_call, "source": source_call, "wrapper": wrapper_call, "su": su_call,
+    "alias": alias_call,
 }
 
 
@@ -1234,6 +1334,7 @@ def git_call(call: Call):
         stored_commands(call, {"command_values": config["command_values"]}, settings)
     if invocation.record:
         nested_commands(call, invocation.record, rest)
+        record_downloads(call, invocation.record, rest)
         if invocation.record.get("verb") == "push" and ctx.force_push:
             ctx.trace.append(f"git push forces: this command configured {ctx.force_push}")
             invocation.args = invocation.args + ["--force"]
@@ -1594,7 +1695,7 @@ def interpreter_call(call: Call) -> None:
     invocation = emit(ctx, program, args, via)
     if in_place:
         invocation.code_writes = True
-    if code is not None and UNKNOWN in code and not code.replace(UNKNOWN, "").strip(END + " "):
+    if code is not None and UNKNOWN in code and not strip_unknown(code).strip():
         emit(ctx, ":code", [], via + [program]).effects.append(("unclassified", code, f"{program} runs code only known at run time"))
         return
     if code is not None:
@@ -1613,6 +1714,10 @@ def interpreter_call(call: Call) -> None:
         return
     if language != "awk":
         from_stdin(stdin, ctx, via, depth, program, language)
+
+
+def strip_unknown(text: str) -> str:
+    return "".join(piece.split(END, 1)[-1] if index else piece for index, piece in enumerate(text.split(UNKNOWN)))
 
 
 def pwsh_call(call: Call) -> None:
