@@ -65,6 +65,7 @@ def described(invocation, record: dict, table) -> list[tuple[str, str, str]]:
     with_value = set(record.get("value_options") or ()) | {o for o, r in roles.items() if r not in FLAG_ROLES}
     for option, value in option_values(args, with_value):
         out += option_effects(roles.get(option), option, value)
+    out += [e for a in args if roles.get(a) == "writes_root" for e in option_effects("writes_root", a, "")]
     found, _ = split_positionals(args, with_value)
     found = found[record.get("depth", 0):]
     skip = record.get("skip", 0)

@@ -625,6 +625,7 @@ def decide_tool(tool: str, tool_input: dict, policy: dict, project: str | None, 
         if not path:
             continue
         secret = paths.is_secret(path, cwd) or (kind == "glob" and paths.glob_may_be_secret(path, cwd))
+        secret = secret or (tool in ("Grep", "Glob") and kind == "read" and paths.holds_secrets(path, cwd))
         if kind == "glob" and path.endswith("/**") or kind == "glob" and "**" in path:
             secret = secret or paths.glob_may_be_secret(path.replace("**/", "").replace("/**", "/*"), cwd)
         if secret:

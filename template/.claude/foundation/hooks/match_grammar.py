@@ -62,7 +62,7 @@ SELECTORS = ("all", "first", "last", "rest", "but_last", "none")
 OPTION_ROLES = ("read", "write", "delete", "send", "send_data", "send_literal", "write_dir", "cwd", "command", "argv",
                 "archive", "archive_dir", "in_place", "mount", "writes_root", "remote_name", "ex_command", "recipes", "recipes_text", "deletes_sources")
 MCP_ROLES = ("path", "command", "code", "url", "sql")
-LANGUAGE_CAPABILITIES = ("delete", "write", "read", "network", "execute", "eval", "dynamic")
+LANGUAGE_CAPABILITIES = ("delete", "write", "read", "network", "execute", "eval", "dynamic", "home")
 # field -> kind; a record's examples are checked by the tests (they run the guard), not here.
 PROGRAM_FIELDS = {
     "also": "names", "handler": "handler", "value_options": "names", "skip": "int", "skip_unless": "names",

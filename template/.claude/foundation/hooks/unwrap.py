@@ -1374,7 +1374,7 @@ def string_literals(code: str) -> list[str]:
     return out
 
 
-def call_arguments(code: str, names) -> list[tuple[str, list[str], bool]]:
+def call_arguments(code: str, names) -> list[tuple[str, list[str], bool, str]]:
     """(name, string literals of its arguments, whether some argument is not a literal) for each call of one of
     `names` in code: `name(...)`, `name "..."` (ruby, perl), and for a method name (`.write_text`) the literals of
     the receiver's call too (`Path('/etc/x').write_text(...)`)."""
@@ -1409,7 +1409,8 @@ def call_arguments(code: str, names) -> list[tuple[str, list[str], bool]]:
                 literals = string_literals(code[opener:index]) + literals
             bare = "".join(segment.split())
             dynamic = bool(bare) and not all_literal(segment)
-            found.append((name, literals, dynamic))
+            receiver = code[receiver_start(code, index - 1):index] if name.startswith(".") and before == ")" else ""
+            found.append((name, literals, dynamic, receiver + segment))
     return found
 
 
@@ -1490,18 +1491,19 @@ def code_call(language: str, code: str, ctx: Context, via: list[str], depth: int
              for cap in ("delete", "write", "read", "execute", "eval")}
     present = {cap: [n for n in spec.get(cap) or () if mentions(code, n)] for cap in ("network", "dynamic", "read", "execute")}
     modes = set(spec.get("write") or ()) & set(spec.get("read") or ())
-    for name, args, dynamic in calls["write"]:
+    home = spec.get("home") or ()
+    for name, args, dynamic, text in calls["write"]:
         if name in modes and not writes_by_mode(args):
             continue
-        targets = code_targets(args, dynamic, strip=">+< ")
+        targets = code_targets(args, dynamic, ">+< ", text, home)
         for target in targets[:1] if name in modes else targets:
             holder.effects.append(("write", target, f"the {language} code calls {name}"))
-    for name, args, dynamic in calls["delete"]:
-        targets = code_targets(args, dynamic)
+    for name, args, dynamic, text in calls["delete"]:
+        targets = code_targets(args, dynamic, "", text, home)
         for target in targets:  # a delete in code is a recursive delete in shell terms, judged by the same rules
             ctx.trace.append(f"{language} {name}() deletes {target}")
             emit(ctx, "rm", ["-rf", "--", target], via + [f"{language} {name}()"])
-    reads = [a for _, args, _ in calls["read"] for a in args if path_like(a)]
+    reads = [a for _, args, _, _ in calls["read"] for a in args if path_like(a)]
     for target in reads:
         holder.effects.append(("read", target.lstrip("<"), f"the {language} code reads it"))
     network = present["network"]
@@ -1510,13 +1512,13 @@ def code_call(language: str, code: str, ctx: Context, via: list[str], depth: int
     evals = [n for n in spec.get("eval") or () if mentions(code, n.rstrip("("))]
     if network and evals:
         holder.facts["pipe_into_shell"] = f"the {language} code evaluates what it fetches ({evals[0]} with {network[0]})"
-    for name, args, dynamic in calls["execute"]:
+    for name, args, dynamic, _ in calls["execute"]:
         if args and not dynamic:
             script = args[0] if len(args) == 1 else " ".join(shell_quote(a) for a in args)  # a string, or an argv list
             run_script(script, [], ctx, via + [f"{language} {name}()"], depth, f"{language} {name}()")
         elif dynamic:
             holder.effects.append(("unclassified", name, f"the {language} code runs a command only known at run time ({name})"))
-    for name, args, dynamic in calls["eval"]:
+    for name, args, dynamic, _ in calls["eval"]:
         if dynamic and not network:
             holder.effects.append(("unclassified", name, f"the {language} code evaluates code built at run time ({name})"))
         elif args and not dynamic:
@@ -1554,10 +1556,14 @@ def writes_by_mode(args: list[str]) -> bool:
     return any(0 < len(a) <= 3 and set(a) <= set("rwaxbt+") and set(a) & set("wax+") for a in args[1:])
 
 
-def code_targets(args: list[str], dynamic: bool, strip: str = "") -> list[str]:
-    """The path a capability call acts on: its first argument when that is a plain literal; anything else (a
-    variable, a call, an interpolated string) is only known at run time and counts as outside the repository."""
+def code_targets(args: list[str], dynamic: bool, strip: str = "", text: str = "", home=()) -> list[str]:
+    """The path a capability call acts on: its first argument when that is a plain literal; a path built on the
+    home folder (Path.home(), os.homedir(), $ENV{HOME}) is under ~; anything else (a variable, a call, an
+    interpolated string) is only known at run time and counts as outside the repository."""
     first = args[0].lstrip(strip) if args else ""
+    if any(marker in text for marker in home):
+        named = next((a.lstrip(strip + "/") for a in args if path_like(a.lstrip(strip)) and not a.startswith("~")), "")
+        return ["~/" + named if named else "~"]
     if dynamic or any(mark in first for mark in ("$", "#{", "%s", "{}")):
         return [UNKNOWN + "code" + END]
     return [first] if path_like(first) else []
@@ -1604,21 +1610,28 @@ def powershell_code(code: str, spec: dict, holder: Invocation, ctx: Context, via
         if not argv:
             continue
         name = argv[0].lower()
-        values = [a for a in argv[1:] if not a.startswith("-") and "$" not in a[:1]]
+        named = {argv[k].lower(): argv[k + 1] for k in range(1, len(argv) - 1) if argv[k].startswith("-")}
+        values = [a for k, a in enumerate(argv[1:], 1) if not a.startswith("-") and "$" not in a[:1] and not argv[k - 1].startswith("-")]
+        values = [named[p] for p in PS_PATH_PARAMETERS if p in named] + values
         dynamic = any(a.startswith("$") for a in argv[1:])
+        if name in lower["network"]:
+            for parameter in ("-infile", "-body"):
+                if parameter in named:
+                    holder.effects.append(("send", windows_path(named[parameter]), f"PowerShell {argv[0]} {parameter}"))
+                    holder.effects.append(("read", windows_path(named[parameter]), f"PowerShell {argv[0]} {parameter}"))
         if name in lower["delete"]:
             for target in values or [UNKNOWN + "ps" + END]:
                 emit(ctx, "rm", ["-rf", "--", windows_path(target)], via + [f"PowerShell {argv[0]}"])
         elif name in lower["write"]:
-            for target in values[-1:] or [UNKNOWN + "ps" + END]:
+            for target in values[:1] or [UNKNOWN + "ps" + END]:
                 holder.effects.append(("write", windows_path(target), f"PowerShell {argv[0]}"))
         elif name in lower["eval"] or any(name.startswith(e) for e in lower["eval"] if e.endswith("(")):
             if network:
                 holder.facts["pipe_into_shell"] = f"PowerShell evaluates what it fetches ({argv[0]})"
             else:
                 holder.effects.append(("unclassified", argv[0], f"PowerShell evaluates code built at run time ({argv[0]})"))
-        elif name in lower["execute"] and values and not dynamic:
-            run_script(" ".join(values), [], ctx, via + [f"PowerShell {argv[0]}"], depth, f"PowerShell {argv[0]}")
+        elif name in lower["execute"] and len(argv) > 1 and not dynamic:
+            run_script(" ".join(shell_quote(a) for a in argv), [], ctx, via + [f"PowerShell {argv[0]}"], depth, f"PowerShell {argv[0]}")
         elif name in lower["read"]:
             for target in values:
                 holder.effects.append(("read", windows_path(target), f"PowerShell {argv[0]}"))
@@ -1626,6 +1639,9 @@ def powershell_code(code: str, spec: dict, holder: Invocation, ctx: Context, via
         holder.effects.append(("send", "local data", "the PowerShell code reads local data and uses the network"))
     if any(n in lowered for n in lower["dynamic"] if len(n) > 2):
         holder.effects.append(("unclassified", "PowerShell", "the PowerShell code builds names or code at run time"))
+
+
+PS_PATH_PARAMETERS = ("-path", "-literalpath", "-filepath", "-destination", "-outfile")
 
 
 def windows_path(path: str) -> str:
