@@ -26,10 +26,6 @@ import shell  # noqa: E402
 
 from tests.corpora import OUR_CORPUS as CORPUS, PEER_CORPORA, TECHNIQUE_CORPUS, load, substitute  # noqa: E402
 
-# The technique corpus (issue 13's classes, labelled before the guard ran) is not yet held to the 0-allowed /
-# 2%-blocked bounds: these ceilings record where the effect model stands and may only go down.
-TECHNIQUES_MISSED_MAX = 22
-TECHNIQUES_BLOCKED_MAX = 4  # and at most 2% in any case
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +218,9 @@ def test_corpus(policy, rendered_team):
     assert not result["wrong"], [(r["tool_input"], got) for r, got in result["wrong"]]
 
 
-def test_technique_corpus_does_not_regress(policy, rendered_team):
+def test_technique_corpus(policy, rendered_team):
+    """Issue 13's technique classes, labelled before the guard ran: no dangerous call allowed, at most 2% of benign
+    calls blocked."""
     repo = str(rendered_team)
     rows = load(TECHNIQUE_CORPUS, in_scope_only=True)
 
@@ -230,10 +228,7 @@ def test_technique_corpus_does_not_regress(policy, rendered_team):
         event = {"tool_name": row["tool_name"], "tool_input": substitute(row["tool_input"], repo), "cwd": repo}
         return guard.decide(event, policy, repo)
 
-    result = score(rows, decide)
-    print(report("technique corpus", result))
-    assert len(result["missed"]) <= TECHNIQUES_MISSED_MAX, report("technique corpus", result)
-    assert len(result["blocked"]) <= min(TECHNIQUES_BLOCKED_MAX, BENIGN_BLOCKED_MAX * result["benign"]), report("technique corpus", result)
+    assert_bounds("technique corpus", score(rows, decide))
 
 
 @pytest.mark.parametrize("name", ["dcg-corpus.jsonl", "safety-net-corpus.jsonl"])

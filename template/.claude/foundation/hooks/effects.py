@@ -72,6 +72,9 @@ def described(invocation, record: dict, table) -> list[tuple[str, str, str]]:
     if skip and any(a.split("=", 1)[0] in (record.get("skip_unless") or ()) for a in args):
         skip = 0
     files = found[skip:]
+    if record.get("variable_paths"):  # make install PREFIX=/usr/local: where the build will write
+        out += [("write", a.split("=", 1)[1], f"{a.split('=', 1)[0]} names where it writes")
+                for a in found if "=" in a and path_like(a.split("=", 1)[1])]
     if any(roles.get(a) == "deletes_sources" for a in args):  # rsync --remove-source-files
         out += [("delete", target, "removes the files it copied") for target in files[:-1]]
     in_place = invocation.code_writes or any(roles.get(a.split("=", 1)[0]) == "in_place" or

@@ -179,6 +179,9 @@ class Paths:
         """Whether a shell glob such as `.en*` or `~/.ssh/id_*` could expand to a secret file."""
         absolute = self.absolute(pattern, cwd)
         folder = (absolute or ("/" + pattern)).rsplit("/", 1)[0] or "/"
+        filled = "".join("x" if c in "*?" else c for c in pattern)  # ~/.mozilla/firefox/*/cookies.sqlite
+        if "[" not in filled and "*" not in pattern.rsplit("/", 1)[-1] and self.is_secret(filled, cwd):
+            return True
         for glob in self.secret_globs:
             for fill in ("", "x", "id_rsa"):
                 sample = glob.replace("**/", "").replace("/**", "/id_rsa").replace("*", fill)

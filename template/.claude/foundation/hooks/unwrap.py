@@ -760,6 +760,11 @@ def plain_call(call: Call) -> None:
     record_downloads(call, record, args)
     if record.get("sql"):
         sql_statements(call, invocation, record, args)
+    if record.get("script_sends") and call.stdin and call.stdin[0] == "text":
+        for line in call.stdin[1].splitlines():  # ftp/sftp batch: put FILE sends FILE
+            words = line.split()
+            if words and words[0].lower() in record["script_sends"]:
+                invocation.effects += [(kind, w, f"{call.program} {words[0]} sends {w}") for w in words[1:2] for kind in ("send", "read")]
     if record.get("writes") == "last" and not record.get("network"):
         found, _ = split_positionals(args, set(record.get("value_options") or ()))
         source = normpath(join(ctx.cwd or ctx.project or "/", found[0])) if found else None
@@ -1199,12 +1204,28 @@ def xargs_call(call: Call) -> None:
         i += 1
     rest = argv[i:] or ["echo"]
     marker = UNKNOWN + "xargs" + END
+    root = listed_root(call.stdin, ctx)
+    if root is not None:  # find ~ ... | xargs rm: names below the listing's root
+        marker = root.rstrip("/") + "/" + FOUND
     if replace and any(replace in a for a in rest):
         rest = [a.replace(replace, marker) for a in rest]
     else:
         rest = rest + [marker]
     ctx.trace.append("unwrapped xargs: its input becomes arguments, unknown until run time")
     resolve(rest, [None] * len(rest), ctx, via + ["xargs"], None, depth + 1)
+
+
+def listed_root(stdin, ctx: Context) -> str | None:
+    """The folder a piped listing (find ROOT, fd ... ROOT, ls ROOT) names files under, when it is literal."""
+    if not stdin or stdin[0] != "pipe" or stdin[1].pipe_prev is not None:
+        return None
+    argv = [expand(w, ctx) for w in stdin[1].words]
+    record = ctx.table.find(norm_program(argv[0])) if argv else None
+    if not record or not record.get("lists_paths"):
+        return None
+    found, _ = split_positionals(argv[1:], set(record.get("value_options") or ()))
+    root = found[0] if found else "."
+    return root if UNKNOWN not in root and EVAL not in root else None
 
 
 def parallel_call(call: Call) -> None:
@@ -1247,7 +1268,7 @@ def find_call(call: Call) -> None:
         i += 1
     if i < len(args) and args[i] == "-f" and i + 1 < len(args):
         roots.append(UNKNOWN + "find -f" + END)  # BSD `find -f path`: a root we do not trust
-    filtered, deletes, execs = False, False, []
+    filtered, deletes, execs, named = False, False, [], None
     while i < len(args):
         arg = args[i]
         if arg in ("-exec", "-execdir", "-ok", "-okdir"):
@@ -1261,6 +1282,8 @@ def find_call(call: Call) -> None:
             roots.append(arg)  # an argument only known at run time (xargs input): could be any root
         if arg in FIND_FILTERS:
             filtered = True
+        if arg in ("-name", "-iname") and i + 1 < len(args) and not any(c in args[i + 1] for c in "*?[") and UNKNOWN not in args[i + 1]:
+            named = args[i + 1]  # -name .git: what it finds is called that
         if arg == "-delete":
             deletes = True
         if arg in with_value:
@@ -1268,9 +1291,10 @@ def find_call(call: Call) -> None:
             continue
         i += 1
     roots = roots or ["."]
+    found_name = FOUND if not named else named
     emit(ctx, "find", args, via)
     for root in roots:
-        found = (root.rstrip("/") + "/" + FOUND) if filtered and UNKNOWN not in root else root
+        found = (root.rstrip("/") + "/" + found_name) if filtered and UNKNOWN not in root else root
         if deletes:
             ctx.trace.append(f"find -delete removes {'matches under' if filtered else 'everything under'} {root}")
             emit(ctx, "rm", ["-rf", found], via + ["find -delete"])
@@ -1409,8 +1433,8 @@ def call_arguments(code: str, names) -> list[tuple[str, list[str], bool, str]]:
                 literals = string_literals(code[opener:index]) + literals
             bare = "".join(segment.split())
             dynamic = bool(bare) and not all_literal(segment)
-            receiver = code[receiver_start(code, index - 1):index] if name.startswith(".") and before == ")" else ""
-            found.append((name, literals, dynamic, receiver + segment))
+            statement = max(code.rfind(";", 0, index), code.rfind("\n", 0, index)) + 1
+            found.append((name, literals, dynamic, code[statement:index] + segment))
     return found
 
 
@@ -1489,6 +1513,12 @@ def code_call(language: str, code: str, ctx: Context, via: list[str], depth: int
         return powershell_code(code, spec, holder, ctx, via, depth)
     calls = {cap: call_arguments(code, [n for n in spec.get(cap) or () if n[:1].isalnum() or n[:1] in "._$"])
              for cap in ("delete", "write", "read", "execute", "eval")}
+    literals = string_literals(code)
+    for cap in ("delete", "execute"):  # a function named by a string: array_map("unlink", ...), call_user_func('system', ...)
+        named = [n for n in literals if n in (spec.get(cap) or ()) and n.isidentifier()]
+        for name in named:
+            others = [lit for lit in literals if lit != name]
+            calls[cap].append((name, others, not others, code))
     present = {cap: [n for n in spec.get(cap) or () if mentions(code, n)] for cap in ("network", "dynamic", "read", "execute")}
     modes = set(spec.get("write") or ()) & set(spec.get("read") or ())
     home = spec.get("home") or ()
