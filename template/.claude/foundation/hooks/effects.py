@@ -94,6 +94,8 @@ def described(invocation, record: dict, table) -> list[tuple[str, str, str]]:
         for arg in found:
             if UNKNOWN + "$(" in arg or EVAL in arg:
                 out.append(("send", arg, f"{invocation.program} is given the output of a command substitution ({arg[:40]!r})"))
+    if record.get("reveals_secrets"):  # git credential fill, op read, pass show: prints a stored credential
+        out.append(("secret_read", invocation.program, f"{invocation.program} prints stored credentials"))
     if record.get("privilege"):
         out.append(("privilege", invocation.program, "runs a command as another user"))
     plane = record.get("control_plane")

@@ -71,7 +71,7 @@ PROGRAM_FIELDS = {
     "command_after": "int", "script_after": "int", "command_values": "names", "control_plane": "control_plane",
     "sql": "sql", "subcommands": "subcommands", "wrapper": "wrapper", "language": "language", "examples": "examples", "lookup_options": "names",
     "prints_temp_path": "bool", "runs_files": "names", "script_dir_values": "names",
-    "lists_paths": "bool", "variable_paths": "bool", "script_sends": "names",
+    "lists_paths": "bool", "variable_paths": "bool", "script_sends": "names", "reveals_secrets": "bool",
 }
 
 

@@ -755,6 +755,7 @@ def plain_call(call: Call) -> None:
     runs_written_file(call, invocation)
     record = invocation.record
     if not record:
+        guess_code_options(call, args)
         return
     nested_commands(call, record, args)
     record_downloads(call, record, args)
@@ -834,6 +835,17 @@ def record_downloads(call: Call, record: dict, args: list[str]) -> None:
         found, _ = split_positionals(args, set(record.get("value_options") or ()))
         if len(found) > 1 + record.get("depth", 0):
             ctx.downloaded.add(found[-1].rstrip("/") + "/")  # a clone: everything below it came from the network
+
+
+CODE_LIKE_OPTIONS = ("-c", "-e", "--command", "--eval", "--exec", "--run", "-x", "--execute")
+
+
+def guess_code_options(call: Call, args: list[str]) -> None:
+    """A program nobody described, given `-c 'rm -rf ~'`: read the value as shell too (a guess, so its own words
+    get no pessimistic default), the way `node -e "rm -rf /"` is."""
+    for option, value in option_values(args, set(CODE_LIKE_OPTIONS)):
+        if " " in value.strip():
+            walk(shell.parse(value, call.depth + 1), call.ctx, call.via + [f"{call.program} {option} read as shell"], call.depth + 1)
 
 
 def runs_written_file(call: Call, invocation: Invocation) -> None:
