@@ -15,6 +15,7 @@ import sys
 
 HOOKS_DIR = os.path.dirname(os.path.abspath(__file__))
 DEADLINE_SECONDS = 5.0  # well under the hook timeout in settings.json: a hung guard must block, not time out
+MAX_COMMAND = 100_000  # characters of one Bash call the guard reads; a longer one is refused with how to split it
 UNKNOWN, END, EVAL = "\x00", "\x01", "\x02"
 FILE_TOOLS = {"Read": "file_path", "Edit": "file_path", "Write": "file_path", "MultiEdit": "file_path",
               "NotebookEdit": "notebook_path", "NotebookRead": "notebook_path"}
@@ -563,9 +564,14 @@ def decide_bash(command: str, policy: dict, project: str | None, cwd: str | None
     unwrap = guard.cached_import("unwrap")
 
     home = home or os.path.expanduser("~")
+    if len(command) > MAX_COMMAND:
+        return too_large(command, f"{len(command)} characters, the guard reads up to {MAX_COMMAND}"), []
     table = unwrap.Table(policy)
     ctx = unwrap.Context(project, cwd or project, home, table)
-    invocations = unwrap.analyse(command, ctx)
+    try:
+        invocations = unwrap.analyse(command, ctx)
+    except guard.cached_import("shell").TooDeep as error:
+        return too_large(command, str(error)), []
     paths = Paths(policy, project, home)
     paths.table = table
     trace = list(ctx.trace)
@@ -590,6 +596,13 @@ def decide_bash(command: str, policy: dict, project: str | None, cwd: str | None
                 reason = message(rule, what) + (f" ({detail})" if detail else "")
                 return Decision(kind, reason, rule["id"], trace), invocations
     return Decision("allow", "no rule matched", None, trace), invocations
+
+
+def too_large(command: str, why: str) -> Decision:
+    """Fail closed on a command too large or too deep to check in time, and say how to get it through."""
+    return Decision("deny", f"agent-foundation blocked `{short(command)}` (rule too-large-to-check): the command is too large "
+                    f"to check in time ({why}). Instead: split it into smaller calls (one step per call, scripts "
+                    f"written to a file first and run in their own call).", "too-large-to-check")
 
 
 def host_of(url: str) -> str:
@@ -820,7 +833,8 @@ def run_hook(adapter=None) -> None:
             deadline = min(deadline, max(float(override), 0.000001))  # may only be shortened
         except ValueError:
             pass
-    signal.signal(signal.SIGALRM, lambda *_: block(f"no decision within {deadline:g} s"))
+    signal.signal(signal.SIGALRM, lambda *_: block(f"no decision within {deadline:g} s: the call is too large to check "
+                                                   "in time; split it into smaller calls"))
     signal.setitimer(signal.ITIMER_REAL, deadline)
     try:
         raw = sys.stdin.read()
