@@ -72,6 +72,7 @@ PROGRAM_FIELDS = {
     "sql": "sql", "subcommands": "subcommands", "wrapper": "wrapper", "language": "language", "examples": "examples", "lookup_options": "names",
     "prints_temp_path": "bool", "runs_files": "names", "script_dir_values": "names",
     "lists_paths": "bool", "variable_paths": "bool", "script_sends": "names", "reveals_secrets": "bool",
+    "filters": "names", "builtins": "words",
 }
 
 
@@ -118,6 +119,8 @@ def _validate_record(where: str, record: object, languages: dict) -> list[tuple[
             errors.append((at, "is not a known field", f"use one of: {', '.join(sorted(PROGRAM_FIELDS))}"))
         elif kind == "names" and not _names(value):
             errors.append((at, "must be a non-empty list of names", "list names, e.g. [-o, --output]"))
+        elif kind == "words" and not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+            errors.append((at, "must map words to what they stand for", "e.g. {del: rm, rd: rm -r}"))
         elif kind == "handler" and value not in HANDLERS:
             errors.append((at, f"{value!r} is not a handler", f"use one of: {', '.join(HANDLERS)}"))
         elif kind == "int" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):

@@ -20,10 +20,6 @@ FOUND = "\x03found"  # a file find matches under its root: known to be below the
 EVAL = "\x02"  # starts a value computed in process from a substitution ($(echo rm)): known, but dynamic
 # What the guard knows about programs is data (policy.json's `programs`, from foundation/programs.yml); this module
 # only knows shell grammar and how each handler kind looks inside a call.
-FIND_FILTERS = {"-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename", "-regex", "-iregex", "-user", "-group",
-                "-uid", "-gid", "-perm", "-size", "-mtime", "-mmin", "-atime", "-amin", "-ctime", "-cmin", "-newer", "-anewer",
-                "-cnewer", "-inum", "-samefile", "-links", "-lname", "-ilname", "-empty", "-used", "-newermt", "-newerct",
-                "-newerat", "-newermm"}
 MAX_SCRIPT_FILE = 65536
 FLAG_ROLES = ("in_place", "writes_root", "remote_name", "deletes_sources")  # option roles of flags without a value
 SYSTEM_CODE = ("/usr", "/bin", "/sbin", "/opt", "/lib", "/nix", "/snap")  # installed programs, not agent-written files  # a script file the command runs is read and classified when it is at most this big
@@ -1270,6 +1266,7 @@ def parallel_call(call: Call) -> None:
 def find_call(call: Call) -> None:
     argv, ctx, via, depth = call.argv, call.ctx, call.via, call.depth
     with_value = set(call.record.get("value_options") or ())
+    filters = set(call.record.get("filters") or ())  # tests that narrow what find matches (-name, -newer ...)
     args = argv[1:]
     roots: list[str] = []
     i = 0
@@ -1292,7 +1289,7 @@ def find_call(call: Call) -> None:
             continue
         if UNKNOWN in arg:
             roots.append(arg)  # an argument only known at run time (xargs input): could be any root
-        if arg in FIND_FILTERS:
+        if arg in filters:
             filtered = True
         if arg in ("-name", "-iname") and i + 1 < len(args) and not any(c in args[i + 1] for c in "*?[") and UNKNOWN not in args[i + 1]:
             named = args[i + 1]  # -name .git: what it finds is called that
@@ -1832,10 +1829,9 @@ def cmd_call(call: Call) -> None:
             word = "-" + word[1:].lower()
         words.append(word)
     script = " ".join(words)
-    for builtin, program in (("rd ", "rm -r "), ("rmdir ", "rm -r "), ("del ", "rm "), ("erase ", "rm ")):
-        script = script.replace(builtin, program) if script.lower().startswith(builtin) or (" " + builtin) in script.lower() else script
-    converted = " ".join(windows_path(w) if len(w) > 1 and w[1] == ":" else w for w in script.split())
-    run_script(converted.replace("-s ", "-r ").replace("-q ", "-f "), [], ctx, call.via + [f"{call.program} /c"], call.depth, f"{call.program} /c")
+    builtins = call.record.get("builtins") or {}  # rd, del ...: cmd's own commands, as the programs they act like
+    converted = " ".join(builtins.get(w.lower(), windows_path(w) if len(w) > 1 and w[1] == ":" else w) for w in script.split())
+    run_script(converted, [], ctx, call.via + [f"{call.program} /c"], call.depth, f"{call.program} /c")
 
 
 HANDLERS.update({"shell": shell_call, "xargs": xargs_call, "parallel": parallel_call, "find": find_call, "git": git_call,
