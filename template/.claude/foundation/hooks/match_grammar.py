@@ -72,7 +72,7 @@ PROGRAM_FIELDS = {
     "sql": "sql", "subcommands": "subcommands", "wrapper": "wrapper", "language": "language", "examples": "examples", "lookup_options": "names",
     "prints_temp_path": "bool", "runs_files": "names", "script_dir_values": "names",
     "lists_paths": "bool", "variable_paths": "bool", "script_sends": "names", "reveals_secrets": "bool",
-    "filters": "names", "builtins": "words",
+    "filters": "names", "builtins": "words", "switches": "words",
 }
 
 

@@ -1684,13 +1684,13 @@ PS_PATH_PARAMETERS = ("-path", "-literalpath", "-filepath", "-destination", "-ou
 
 
 def windows_path(path: str) -> str:
-    """C:/x and %USERPROFILE%/x as the guard's paths: a drive is outside the repository, its root critical."""
-    path = path.strip("'\"")
+    """C:/x as the guard sees it, the way WSL mounts it (/mnt/c/x: a system folder); %USERPROFILE% and $env:
+    values are only known at run time."""
+    path = path.strip("'\"").replace("\\", "/")
     if len(path) >= 2 and path[1] == ":" and path[0].isalpha():
-        rest = path[2:].strip("/")
-        return "/" if not rest or rest.lower() in ("windows", "users", "program files") else "/" + path[0].lower() + "-drive/" + rest
-    if path.startswith(("%", "$env:", "$HOME", "~")):
-        return UNKNOWN + "winvar" + END if not path.startswith("~") else path
+        return "/mnt/" + path[0].lower() + ("/" + path[2:].strip("/") if path[2:].strip("/") else "")
+    if path.startswith(("%", "$env:", "$HOME")):
+        return UNKNOWN + "winvar" + END
     return path
 
 
@@ -1823,10 +1823,11 @@ def cmd_call(call: Call) -> None:
     if start is None:
         return
     line = " ".join(argv[start + 1:])
+    switches = call.record.get("switches") or {}
     words = []
     for word in line.replace("\\", "/").split():
         if word.startswith("/") and 1 < len(word) <= 3 and word[1:].isalpha():
-            word = "-" + word[1:].lower()
+            word = switches.get(word.lower(), "-" + word[1:].lower())
         words.append(word)
     script = " ".join(words)
     builtins = call.record.get("builtins") or {}  # rd, del ...: cmd's own commands, as the programs they act like
