@@ -489,3 +489,10 @@ def test_a_command_too_large_to_check_is_refused_with_how_to_split_it(policy):
     assert "split it into smaller calls" in decision.reason
     nested = bash_decision("echo " + "$(echo " * 30 + "x" + ")" * 30, policy)
     assert nested.decision == "deny" and "too large to check in time" in nested.reason
+
+
+def test_every_handler_the_table_may_name_is_dispatched():
+    import match_grammar
+    import unwrap
+
+    assert set(match_grammar.HANDLERS) == set(unwrap.HANDLERS)

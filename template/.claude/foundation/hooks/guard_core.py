@@ -34,7 +34,15 @@ SECRET_VAR_HINTS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY"
 INNOCUOUS_NAMES = ("README.md", "main.py", "index.js", "data.json", "notes.txt", "Makefile", "a")
 EXCLUDE_OPTIONS = ("--exclude", "--ignore", "--exclude-dir", "--exclude-from", "-path-not")
 
-from match_grammar import MATCH_KEYS, validate_match  # noqa: E402,F401
+
+
+def __getattr__(name: str):
+    """The match grammar (MATCH_KEYS, validate_match) on demand: the loader and the tests use it, a hook call does not."""
+    if name in ("MATCH_KEYS", "validate_match"):
+        import match_grammar
+
+        return getattr(match_grammar, name)
+    raise AttributeError(name)
 
 
 class Decision:
