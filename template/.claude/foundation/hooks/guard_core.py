@@ -594,6 +594,11 @@ def decide_bash(command: str, policy: dict, project: str | None, cwd: str | None
                 detail = next(iter(invocation.facts.values()), "")
                 trace.append(f"rule {rule['id']} ({rule['decision']}) matched `{invocation.display[:100]}`" + (f": {detail}" if detail else ""))
                 break
+    for invocation in invocations:  # stage 2's findings, for explain
+        shown = [f"{k} {t.replace(UNKNOWN, '$').replace(END, '').replace(EVAL, '')[:60]}" for k, t, _ in invocation.derived or ()
+                 if k not in ("read", "network")]
+        if shown:
+            trace.append(f"effects of `{invocation.display[:60]}`: " + ", ".join(shown[:6]))
     for kind in ("deny", "ask"):
         for rule, invocation in hits:
             if rule["decision"] == kind:
