@@ -422,7 +422,8 @@ def program_table(foundation: Foundation) -> dict[str, Any]:
             names[alias] = name
     return {"programs": records, "program_names": names, "languages": table["languages"],
             "verbs": {"mutating": table["mutating_verbs"], "sql_destructive": table["sql_destructive"]},
-            "mcp_fields": {"roles": table["mcp_fields"], "write_verbs": table["mcp_write_verbs"]}}
+            "mcp_fields": {"roles": table["mcp_fields"], "write_verbs": table["mcp_write_verbs"]},
+            "environment": {"commands": table.get("command_env", []), "libraries": table.get("library_env", [])}}
 
 
 def _without_examples(record: dict[str, Any]) -> dict[str, Any]:

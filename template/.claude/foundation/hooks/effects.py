@@ -66,6 +66,7 @@ def described(invocation, record: dict, table) -> list[tuple[str, str, str]]:
     for option, value in option_values(args, with_value):
         out += option_effects(roles.get(option), option, value)
     out += [e for a in args if roles.get(a) == "writes_root" for e in option_effects("writes_root", a, "")]
+    out += [("secret_read", a, f"{invocation.program} {a} prints secret keys") for a in args if roles.get(a) == "reveals_secrets"]
     found, _ = split_positionals(args, with_value)
     found = found[record.get("depth", 0):]
     skip = record.get("skip", 0)

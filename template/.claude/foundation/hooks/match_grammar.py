@@ -60,7 +60,7 @@ HANDLERS = ("plain", "wrapper", "shell", "interpreter", "find", "xargs", "parall
             "assign", "unset", "keyword", "loop", "su", "pwsh", "cmd", "alias")
 SELECTORS = ("all", "first", "last", "rest", "but_last", "none")
 OPTION_ROLES = ("read", "write", "delete", "send", "send_data", "send_literal", "write_dir", "cwd", "command", "argv",
-                "archive", "archive_dir", "in_place", "mount", "writes_root", "remote_name", "ex_command", "recipes", "recipes_text", "deletes_sources")
+                "archive", "archive_dir", "in_place", "mount", "writes_root", "remote_name", "ex_command", "recipes", "recipes_text", "deletes_sources", "reveals_secrets")
 MCP_ROLES = ("path", "command", "code", "url", "sql")
 LANGUAGE_CAPABILITIES = ("delete", "write", "read", "network", "execute", "eval", "dynamic", "home")
 # field -> kind; a record's examples are checked by the tests (they run the guard), not here.
@@ -82,7 +82,7 @@ def validate_programs(table: object) -> list[tuple[str, str, str]]:
         return [("programs", "must be a mapping of program names to records", "restore programs.yml from the last release")]
     languages = table.get("languages") if isinstance(table.get("languages"), dict) else {}
     errors = []
-    for key in ("mutating_verbs", "sql_destructive", "mcp_write_verbs"):
+    for key in ("mutating_verbs", "sql_destructive", "mcp_write_verbs", "command_env", "library_env"):
         if not _names(table.get(key)):
             errors.append((key, "must be a non-empty list of words", f"list the words, e.g. {key}: [delete, drop]"))
     for name, language in languages.items():

@@ -21,7 +21,7 @@ EVAL = "\x02"  # starts a value computed in process from a substitution ($(echo 
 # What the guard knows about programs is data (policy.json's `programs`, from foundation/programs.yml); this module
 # only knows shell grammar and how each handler kind looks inside a call.
 MAX_SCRIPT_FILE = 65536
-FLAG_ROLES = ("in_place", "writes_root", "remote_name", "deletes_sources")  # option roles of flags without a value
+FLAG_ROLES = ("in_place", "writes_root", "remote_name", "deletes_sources", "reveals_secrets")  # option roles of flags without a value
 SYSTEM_CODE = ("/usr", "/bin", "/sbin", "/opt", "/lib", "/nix", "/snap")  # installed programs, not agent-written files  # a script file the command runs is read and classified when it is at most this big
 
 
@@ -35,6 +35,9 @@ class Table:
         verbs = policy.get("verbs") or {}
         self.mutating = set(verbs.get("mutating") or ())
         self.sql_destructive = verbs.get("sql_destructive") or []
+        environment = policy.get("environment") or {}
+        self.command_env = set(environment.get("commands") or ())
+        self.library_env = set(environment.get("libraries") or ())
 
     def find(self, program: str) -> dict | None:
         for name in (program, program.rstrip("0123456789.-_") or program):
@@ -550,6 +553,7 @@ def resolve(argv: list[str], words: list, ctx: Context, via: list[str], stdin, d
             argv, words = argv[1:], words[1:]
         if argv and argv[0].startswith("=") and len(argv) > 1:  # `=2 cmd`: bash runs nothing sane; look at the rest
             argv, words = argv[1:], words[1:]
+        settings_run_later(env, ctx, via, depth)
         if not argv:
             ctx.vars.update(env)
             return
@@ -618,10 +622,25 @@ def cd_call(call: Call) -> None:
 
 
 def assign_call(call: Call) -> None:
+    assigned = {}
     for arg in call.argv[1:]:
         if "=" in arg and not arg.startswith("-"):
             name, _, value = arg.partition("=")
-            call.ctx.vars[name] = value
+            call.ctx.vars[name] = assigned[name] = value
+    settings_run_later(assigned, call.ctx, call.via, call.depth)
+
+
+def settings_run_later(env: dict[str, str], ctx: Context, via: list[str], depth: int) -> None:
+    """Environment variables whose value runs later: a command (GIT_SSH_COMMAND, PROMPT_COMMAND) is guarded now;
+    a library or startup file loaded into every program (LD_PRELOAD, BASH_ENV) asks unless it is in the repository."""
+    for name, value in env.items():
+        if name in ctx.table.command_env and value.strip():
+            run_script(value, [None], ctx, via + [f"{name}="], depth, f"{name}, a command run later")
+        elif name in ctx.table.library_env and value.strip():
+            where = normpath(join(ctx.cwd or ctx.project or "/", value.split()[0].lstrip("-")))
+            if UNKNOWN in value or not ctx.project or not where.startswith(ctx.project.rstrip("/") + "/"):
+                emit(ctx, ":environment", [f"{name}={value}"], via).effects.append(
+                    ("unclassified", value, f"{name} loads {value} into every program it starts"))
 
 
 def unset_call(call: Call) -> None:
