@@ -91,7 +91,8 @@ def described(invocation, record: dict, table) -> list[tuple[str, str, str]]:
         out.append(("network", invocation.program, "a network client"))
         if invocation.stdin_from in ("local", "dynamic"):
             out.append(("send", "stdin", f"{invocation.program} sends what is piped into it ({invocation.stdin_from} content)"))
-        out += [("send", path, f"{invocation.program} sends the file redirected into it") for path in invocation.inputs]
+        out += [("send", path, f"{invocation.program} sends the file redirected into it") for path in invocation.inputs
+                if path not in ("/dev/null", "/dev/zero")]
         for arg in found:
             if UNKNOWN + "$(" in arg or EVAL in arg:
                 out.append(("send", arg, f"{invocation.program} is given the output of a command substitution ({arg[:40]!r})"))
