@@ -1125,6 +1125,9 @@ def script_from_file(target: str, word, stdin, ctx: Context, via: list[str], dep
     outside = ctx.project is not None and not (where + "/").startswith(ctx.project.rstrip("/") + "/")
     if where not in ctx.files and outside and not any(where.startswith(d + "/") for d in SYSTEM_CODE):
         content = read_small_file(where, ctx)
+        scratch = any(where.startswith(t + "/") for t in ("/tmp", "/var/tmp", "/dev/shm"))
+        if content is None and not scratch:
+            return  # an installed tool's script under the home folder (~/.nvm/nvm.sh, ~/.cargo/env): run as installed
         if content is None:
             emit(ctx, ":shell", [target], via).effects.append(
                 ("unclassified", target, f"{label} runs {target}, a file outside the repository the guard cannot read"))
