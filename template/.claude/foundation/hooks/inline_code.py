@@ -71,6 +71,27 @@ def call_arguments(code: str, names) -> list[tuple[str, list[str], bool, str]]:
     return found
 
 
+def argument_values(call_text: str) -> list[str]:
+    """The arguments of a call as values: each literal (or list of literals) as itself, anything else UNKNOWN."""
+    text = call_text.strip()
+    if text.startswith("("):
+        text = text[1:balanced_end(text, 0)]
+    else:
+        text = text.split(";", 1)[0]
+    values, depth, current = [], 0, ""
+    for char in text + ",":
+        if char == "," and depth == 0:
+            piece = current.strip().strip("[]")
+            found = string_literals(piece)
+            values += found if found and not strip_literals(piece).strip(" ,\t") else [UNKNOWN + "code" + END] if piece else []
+            current = ""
+            continue
+        depth += char in "([{"
+        depth -= char in ")]}"
+        current += char
+    return values
+
+
 def balanced_end(code: str, j: int) -> int:
     depth, k = 0, j
     while k < len(code):
@@ -175,7 +196,10 @@ def code_call(language: str, code: str, ctx: Context, via: list[str], depth: int
     evals = [n for n in spec.get("eval") or () if mentions(code, n.rstrip("("))]
     if network and evals:
         holder.facts["pipe_into_shell"] = f"the {language} code evaluates what it fetches ({evals[0]} with {network[0]})"
-    for name, args, dynamic, _ in calls["execute"]:
+    for name, args, dynamic, text in calls["execute"]:
+        values = argument_values(text[text.rfind(name) + len(name):] if name in text else text)
+        if len(values) > 1 and any(UNKNOWN in v for v in values) and not UNKNOWN in values[0]:
+            args, dynamic = values, False  # system "rm", "-rf", $ENV{HOME}: the unknown argument stays unknown
         if args and not dynamic:
             script = args[0] if len(args) == 1 else " ".join(shell_quote(a) for a in args)  # a string, or an argv list
             run_script(script, [], ctx, via + [f"{language} {name}()"], depth, f"{language} {name}()")
