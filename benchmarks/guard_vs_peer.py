@@ -106,7 +106,7 @@ def line(name: str, f: dict, times: list[int]) -> str:
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         repo = str(render_team(Path(tmp) / "team"))
-        policy = json.loads((Path(repo) / ".claude" / "foundation" / "policy.json").read_text())
+        policy = guard.load_policy(repo)
         corpora = [("ours (all tools)", load(OUR_CORPUS, False), repo),
                    ("techniques (all tools)", load(TECHNIQUE_CORPUS, False), repo)]
         for name in ("dcg-corpus.jsonl", "safety-net-corpus.jsonl"):

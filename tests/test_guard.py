@@ -30,7 +30,7 @@ from tests.corpora import OUR_CORPUS as CORPUS, PEER_CORPORA, TECHNIQUE_CORPUS, 
 
 @pytest.fixture(scope="module")
 def policy(rendered_team: Path) -> dict:
-    return json.loads((rendered_team / ".claude" / "foundation" / "policy.json").read_text())
+    return guard.load_policy(str(rendered_team))  # policy.json, and where the program table is
 
 
 def bash_decision(command: str, policy: dict, project: str | None = "/work/team", cwd: str | None = None) -> guard.Decision:

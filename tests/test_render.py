@@ -73,6 +73,7 @@ def test_manifest_hashes_every_foundation_file(rendered_team):
     manifest = json.loads((rendered_team / ".claude/foundation/manifest.json").read_text())
     assert manifest["team"] == {"name": "Payments API", "slug": "payments-api", "owner": "payments@example.com"}
     expected = {".claude/settings.json", ".mcp.json", ".claude/rules/org-rules.md", ".claude/foundation/policy.json",
+                ".claude/foundation/programs.tsv",
                 ".claude/foundation/hooks/guard.py", ".claude/foundation/hooks/audit.py",
                 ".claude/skills/code-review/SKILL.md"}
     assert expected <= set(manifest["files"])

@@ -43,7 +43,7 @@ def dumps(data: Any) -> str:
 
 
 def dumps_compact(data: Any) -> str:
-    """For files only programs read on every tool call (policy.json): no indentation, a third less to parse."""
+    """One line of JSON (the program table's records)."""
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
@@ -410,20 +410,24 @@ def mcp_config(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any
     return {"mcpServers": servers}
 
 
-def program_table(foundation: Foundation) -> dict[str, Any]:
-    """programs.yml for the guard: records without their examples (the tests run those), every `also` name mapped
-    to its record's name, so the guard finds a program with two dictionary look-ups."""
+PROGRAM_TABLE_FILE = ".claude/foundation/programs.tsv"
+
+
+def program_table(foundation: Foundation) -> str:
+    """programs.yml for the guard, one line per entry so the guard reads only what a command uses (it finds a line
+    with one string search and parses that line's JSON): `@alias<TAB>name`, `=name<TAB>{record}` (no examples: the
+    tests run those), `%language<TAB>{spec}`, `!settings<TAB>{verbs, MCP field roles, environment}`."""
     table = foundation.programs
-    records: dict[str, Any] = {}
-    names: dict[str, str] = {}
+    settings = {"verbs": {"mutating": table["mutating_verbs"], "sql_destructive": table["sql_destructive"]},
+                "mcp_fields": {"roles": table["mcp_fields"], "write_verbs": table["mcp_write_verbs"]},
+                "environment": {"commands": table.get("command_env", []), "libraries": table.get("library_env", [])}}
+    lines = ["# The guard's program table, rendered from the foundation's programs.yml; do not edit.",
+             f"!settings\t{dumps_compact(settings).strip()}"]
     for name, record in table["programs"].items():
-        records[name] = _without_examples(record)
-        for alias in record.get("also", []):
-            names[alias] = name
-    return {"programs": records, "program_names": names, "languages": table["languages"],
-            "verbs": {"mutating": table["mutating_verbs"], "sql_destructive": table["sql_destructive"]},
-            "mcp_fields": {"roles": table["mcp_fields"], "write_verbs": table["mcp_write_verbs"]},
-            "environment": {"commands": table.get("command_env", []), "libraries": table.get("library_env", [])}}
+        lines.append(f"={name}\t{dumps_compact(_without_examples(record)).strip()}")
+        lines += [f"@{alias}\t{name}" for alias in record.get("also", [])]
+    lines += [f"%{name}\t{dumps_compact(spec).strip()}" for name, spec in table["languages"].items()]
+    return "\n".join(lines) + "\n"
 
 
 def _without_examples(record: dict[str, Any]) -> dict[str, Any]:
@@ -446,7 +450,6 @@ def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dic
         "history": foundation.policy.get("history", {"paths": []}),
         "commands": foundation.policy["commands"],
         "web": foundation.policy.get("web", {}),
-        **program_table(foundation),
         "mcp": {
             "servers": {
                 name: {
@@ -554,7 +557,8 @@ def generated_files(foundation: Foundation, answers: dict[str, Any], version: st
     foundation's own (policy, changelog) and each chosen agent's native files (agents/<name>.py)."""
     return {
         **agents.generated_files(foundation, answers),
-        ".claude/foundation/policy.json": dumps_compact(policy(foundation, answers, version)),
+        ".claude/foundation/policy.json": dumps(policy(foundation, answers, version)),
+        PROGRAM_TABLE_FILE: program_table(foundation),
         ".claude/foundation/CHANGELOG.md": changelog(foundation),
     }
 

@@ -689,10 +689,12 @@ def decide_tool(tool: str, tool_input: dict, policy: dict, project: str | None, 
 
 
 def mcp_by_role(tool: str, tool_input: dict, policy: dict, project: str | None, cwd: str | None):
-    """MCP inputs by the role of each field (policy.json's mcp_fields): a command or code is guarded as the shell
+    """MCP inputs by the role of each field (the program table's mcp_fields): a command or code is guarded as the shell
     command it is, SQL as a database statement, a URL for secrets; paths come back as (path, read | write) checks.
     A field the table does not name is checked as a path when it looks like one."""
-    spec = policy.get("mcp_fields") or {}
+    import guard
+
+    spec = guard.cached_import("unwrap").Table(policy).mcp_fields
     roles = {field: role for role, fields in (spec.get("roles") or {}).items() for field in fields}
     name = tool.split("__", 2)[-1].lower()
     writes = any(verb in name.replace("-", "_").split("_") for verb in spec.get("write_verbs") or ())
@@ -772,6 +774,8 @@ def load_policy(project: str) -> dict:
     for key in ("secrets", "protected", "commands"):
         if key not in policy:
             raise ValueError(f"policy.json has no {key!r} section")
+    # The program table is read only by the calls that need it (shell commands, MCP inputs): see unwrap.Table.
+    policy["program_table_file"] = os.path.join(project, ".claude", "foundation", "programs.tsv")
     return policy
 
 

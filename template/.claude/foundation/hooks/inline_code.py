@@ -161,7 +161,7 @@ def code_call(language: str, code: str, ctx: Context, via: list[str], depth: int
     is remote code execution; code that builds names or code at run time cannot be classified and asks."""
     label = f"{language} code"
     ctx.trace.append(f"looked inside the {language} code: {code.strip()[:80]}")
-    spec = ctx.table.languages.get(language) or {}
+    spec = ctx.table.language(language)
     holder = emit(ctx, ":code", [], via + [label])
     if language == "powershell":
         return powershell_code(code, spec, holder, ctx, via, depth)
@@ -342,7 +342,7 @@ def interpreter_call(call: Call) -> None:
     """An interpreter: code given inline (-c, -e, eval), a module (-m), a script file, or its stdin."""
     program, argv, words, ctx, via, stdin, depth = call.program, call.argv, call.words, call.ctx, call.via, call.stdin, call.depth
     language = call.record["language"]
-    spec = ctx.table.languages.get(language) or {}
+    spec = ctx.table.language(language)
     code_options = set(spec.get("code_options") or ())
     with_value = set(spec.get("value_options") or ())
     in_place_options = set(spec.get("in_place") or ())

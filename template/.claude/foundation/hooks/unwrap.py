@@ -26,25 +26,43 @@ SYSTEM_CODE = ("/usr", "/bin", "/sbin", "/opt", "/lib", "/nix", "/snap")  # inst
 
 
 class Table:
-    """The program table: one record per program, found by name (python3.12 finds python)."""
+    """The program table (.claude/foundation/programs.tsv, rendered from foundation/programs.yml): one record per
+    program, found by name (python3.12 finds python). A line is parsed only when a command uses it."""
 
     def __init__(self, policy: dict):
-        self.records = policy["programs"]
-        self.names = policy.get("program_names") or {}
-        self.languages = policy.get("languages") or {}
-        verbs = policy.get("verbs") or {}
+        self.text = program_table_text(policy)
+        self.records: dict[str, dict | None] = {}
+        self.languages: dict[str, dict] = {}
+        settings = self.line("!", "settings")
+        if settings is None:
+            raise ValueError("the program table has no settings line; re-render the foundation")
+        verbs, environment = settings.get("verbs") or {}, settings.get("environment") or {}
         self.mutating = set(verbs.get("mutating") or ())
         self.sql_destructive = verbs.get("sql_destructive") or []
-        environment = policy.get("environment") or {}
+        self.mcp_fields = settings.get("mcp_fields") or {}
         self.command_env = set(environment.get("commands") or ())
         self.library_env = set(environment.get("libraries") or ())
 
+    def line(self, kind: str, name: str):
+        start = self.text.find("\n" + kind + name + "\t")
+        if start < 0 or not name or "\n" in name or "\t" in name:
+            return None
+        start += len(name) + 3
+        value = self.text[start:self.text.find("\n", start)]
+        return value.rstrip("\r") if kind == "@" else parse_json(value)  # a CRLF checkout leaves \r at line ends
+
     def find(self, program: str) -> dict | None:
         for name in (program, program.rstrip("0123456789.-_") or program):
-            record = self.records.get(self.names.get(name, name))
-            if record is not None:
-                return record
+            if name not in self.records:
+                self.records[name] = self.line("=", self.line("@", name) or name)
+            if self.records[name] is not None:
+                return self.records[name]
         return None
+
+    def language(self, name: str) -> dict:
+        if name not in self.languages:
+            self.languages[name] = self.line("%", name) or {}
+        return self.languages[name]
 
     def with_subcommand(self, record: dict | None, args: list[str]) -> dict | None:
         """The record merged with its subcommand's (git push, docker run), found after the options that take values."""
@@ -65,6 +83,21 @@ class Table:
 
     def has(self, program: str, field: str) -> bool:
         return bool((self.find(program) or {}).get(field))
+
+
+def program_table_text(policy: dict) -> str:
+    """The table's text: given inline (`program_table`), or read from the file load_policy named."""
+    text = policy.get("program_table")
+    if text is None:
+        with open(policy["program_table_file"], encoding="utf-8") as handle:
+            text = policy["program_table"] = "\n" + handle.read()
+    return text
+
+
+def parse_json(text: str):
+    import guard
+
+    return guard.cached_import("audit_core").loads(text)
 
 
 def first_positional(args: list[str], with_value) -> str | None:
