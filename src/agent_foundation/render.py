@@ -413,6 +413,13 @@ def mcp_config(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any
 PROGRAM_TABLE_FILE = ".claude/foundation/programs.tsv"
 
 
+def policy_file(foundation: Foundation, answers: dict[str, Any], version: str) -> dict[str, Any]:
+    """policy.json: the policy without the program table, which is rendered to PROGRAM_TABLE_FILE."""
+    data = policy(foundation, answers, version)
+    del data["program_table"]
+    return data
+
+
 def program_table(foundation: Foundation) -> str:
     """programs.yml for the guard, one line per entry so the guard reads only what a command uses (it finds a line
     with one string search and parses that line's JSON): `@alias<TAB>name`, `=name<TAB>{record}` (no examples: the
@@ -450,6 +457,9 @@ def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dic
         "history": foundation.policy.get("history", {"paths": []}),
         "commands": foundation.policy["commands"],
         "web": foundation.policy.get("web", {}),
+        # In memory the program table travels with the policy (the guard reads `program_table` first); on disk it
+        # is its own file (policy_file), read only by the calls that need it.
+        "program_table": program_table(foundation),
         "mcp": {
             "servers": {
                 name: {
@@ -557,7 +567,8 @@ def generated_files(foundation: Foundation, answers: dict[str, Any], version: st
     foundation's own (policy, changelog) and each chosen agent's native files (agents/<name>.py)."""
     return {
         **agents.generated_files(foundation, answers),
-        ".claude/foundation/policy.json": dumps(policy(foundation, answers, version)),
+        ".claude/foundation/policy.json": dumps(policy_file(foundation, answers, version)),
+        PROGRAM_TABLE_FILE: program_table(foundation),
         PROGRAM_TABLE_FILE: program_table(foundation),
         ".claude/foundation/CHANGELOG.md": changelog(foundation),
     }
