@@ -127,7 +127,7 @@ class Paths:
         self.policy = policy
         self.project = normpath(project) if project else None
         self.home = normpath(home)
-        self.secret_globs = policy["secrets"]["paths"]
+        self.secret_globs = policy["secrets"]["paths"] + (policy["secrets"].get("guard_only") or [])
         self.secret_except = policy["secrets"].get("except", [])
         self.protected = policy["protected"]["paths"]
         self.history = (policy.get("history") or {}).get("paths") or []
