@@ -85,9 +85,7 @@ def test_manifest_hashes_every_foundation_file(rendered_team):
 def test_security_defaults(rendered_team):
     settings = json.loads((rendered_team / ".claude/settings.json").read_text())
     deny = settings["permissions"]["deny"]
-    # ~/.ssh/** stays a guard glob; the client's rule names the private keys, as public host keys are no secret
-    assert "Read(.env)" in deny and "Read(~/.ssh/id_*)" in deny and "Read(**/*.pem)" in deny
-    assert "Read(~/.ssh/**)" not in deny
+    assert "Read(.env)" in deny and "Read(~/.ssh/**)" in deny and "Read(**/*.pem)" in deny
     assert not any(".env.example" in rule or rule == "Read(.env.*)" for rule in deny)  # the look-alike stays readable
     assert {"Edit(.claude/settings.json)", "Edit(.claude/foundation/**)", "Edit(.claude/rules/org-rules.md)",
             "Edit(.claude/audit/**)"} <= set(deny)

@@ -205,9 +205,10 @@ def _check_policy(path: Path, policy: dict[str, Any], problems: _Collector) -> N
         paths = (policy.get(section) or {}).get("paths")
         if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and p for p in paths):
             problems.add(path, f"{section}.paths", "must be a non-empty list of path globs", 'list globs such as ".env" or "~/.ssh/**"')
-    guard_only = (policy.get("secrets") or {}).get("guard_only", [])
-    if not isinstance(guard_only, list) or not all(isinstance(p, str) and p for p in guard_only):
-        problems.add(path, "secrets.guard_only", "must be a list of path globs", 'list per-process paths such as "/proc/*/environ"')
+    for key, example in (("guard_only", "/proc/*/environ"), ("not_secret", "~/.ssh/known_hosts")):
+        globs = (policy.get("secrets") or {}).get(key, [])
+        if not isinstance(globs, list) or not all(isinstance(p, str) and p for p in globs):
+            problems.add(path, f"secrets.{key}", "must be a list of path globs", f'list globs such as "{example}"')
     history = (policy.get("history") or {}).get("paths", [])
     if not isinstance(history, list) or not all(isinstance(p, str) and p for p in history):
         problems.add(path, "history.paths", "must be a list of path globs", 'list the history paths, e.g. ".git" and ".git/objects/**"')

@@ -128,7 +128,7 @@ class Paths:
         self.project = normpath(project) if project else None
         self.home = normpath(home)
         self.secret_globs = policy["secrets"]["paths"] + (policy["secrets"].get("guard_only") or [])
-        self.secret_except = policy["secrets"].get("except", [])
+        self.secret_except = policy["secrets"].get("except", []) + (policy["secrets"].get("not_secret") or [])
         self.protected = policy["protected"]["paths"]
         self.history = (policy.get("history") or {}).get("paths") or []
 
