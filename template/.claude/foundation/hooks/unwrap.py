@@ -21,6 +21,7 @@ EVAL = "\x02"  # starts a value computed in process from a substitution ($(echo 
 # What the guard knows about programs is data (policy.json's `programs`, from foundation/programs.yml); this module
 # only knows shell grammar and how each handler kind looks inside a call.
 MAX_SCRIPT_FILE = 65536
+MAX_BRACE_WORDS = 256  # words one brace expansion may make before the command is too large to check
 FLAG_ROLES = ("in_place", "writes_root", "remote_name", "deletes_sources", "reveals_secrets")  # option roles of flags without a value
 SYSTEM_CODE = ("/usr", "/bin", "/sbin", "/opt", "/lib", "/nix", "/snap")  # installed programs, not agent-written files  # a script file the command runs is read and classified when it is at most this big
 
@@ -195,6 +196,8 @@ def expand_words(word: shell.Word, ctx: Context) -> list[str]:
     if all(part[0] == "lit" and not part[2] for part in word.parts) and "{" in "".join(p[1] for p in word.parts):
         text = "".join(p[1] for p in word.parts)
         braced = brace_expand(text)
+        if len(braced) > MAX_BRACE_WORDS:
+            raise shell.TooDeep(f"a brace expansion makes {len(braced)} words (the guard reads up to {MAX_BRACE_WORDS})")
         if braced != [text]:
             return [w for piece in braced for w in expand_words(shell.Word([("lit", piece, False)]), ctx)]
     fields, separators = [""], ctx.vars.get("IFS", " \t\n")
@@ -258,7 +261,12 @@ def brace_expand(text: str) -> list[str]:
                         options = [str(n) for n in range(int(low), int(high) + step, step)]
                 if len(options) > 1:
                     head, tail = text[:start], text[i + 1:]
-                    return [w for option in options for w in brace_expand(head + option + tail)]
+                    words: list[str] = []
+                    for option in options:
+                        words += brace_expand(head + option + tail)
+                        if len(words) > MAX_BRACE_WORDS:
+                            return words  # the caller refuses it: too many to check
+                    return words
     return [text]
 
 
