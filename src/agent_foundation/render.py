@@ -569,7 +569,6 @@ def generated_files(foundation: Foundation, answers: dict[str, Any], version: st
         **agents.generated_files(foundation, answers),
         ".claude/foundation/policy.json": dumps(policy_file(foundation, answers, version)),
         PROGRAM_TABLE_FILE: program_table(foundation),
-        PROGRAM_TABLE_FILE: program_table(foundation),
         ".claude/foundation/CHANGELOG.md": changelog(foundation),
     }
 
