@@ -1,19 +1,15 @@
 """`agent-foundation managed-settings`: the device-level floor, derived from the same functions as a team's
 settings.json, and proven with the real client.
 
-The client reads managed settings only from a fixed path (/etc/claude-code/managed-settings.json on Linux;
-2.1.197 has no environment variable to move it). To leave the machine's own /etc untouched, each client run
-here starts in a private mount namespace (`unshare --mount`, needs root) with an overlay over /etc whose upper
-layer is a temporary folder holding claude-code/managed-settings.json. Every proof has a control run: the same
-wrapper without the managed file, where the project's loosening works, so each assertion can fail.
+Each client run here starts in a private mount namespace with /etc/claude-code overlaid
+(tests/claude_client/managed.py). Every proof has a control run: the same wrapper without the managed file,
+where the project's loosening works, so each assertion can fail.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +18,7 @@ import pytest
 from agent_foundation import managed_settings as ms
 from agent_foundation import render
 from agent_foundation.foundation import load_foundation
+from tests.claude_client.managed import namespaced_client
 from tests.claude_client.mock_messages_api import ToolCall
 from tests.claude_client.runner import mcp_list, run_claude as run_client
 from tests.registry_repo import cli
@@ -49,7 +46,7 @@ def test_floor_comes_from_the_same_functions_as_team_settings(managed_file: Path
     assert data["allowManagedPermissionRulesOnly"] is False and data["allowManagedHooksOnly"] is False
     assert "hooks" not in data
     team = render.settings(FOUNDATION, {"permission_profile": "standard", "stacks": [], "team_slug": "t",
-                                        "mcp_servers": list(FOUNDATION.mcp_servers)})
+                                        "mcp_servers": list(FOUNDATION.mcp_servers)}, "v0.1.0")
     assert set(data["permissions"]["deny"]) == set(team["permissions"]["deny"])
     mcp = render.mcp_config(FOUNDATION, {"mcp_servers": list(FOUNDATION.mcp_servers)})["mcpServers"]
     expected = [{"serverCommand": [c["command"], *c["args"]]} if "command" in c else {"serverUrl": c["url"]} for c in mcp.values()]
@@ -68,31 +65,6 @@ def test_options(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- the real client, in a mount namespace
-
-
-def namespaced_client(claude_bin: Path, where: Path, managed: Path | None) -> Path:
-    """A wrapper that runs the client with /etc overlaid so /etc/claude-code holds `managed` (or nothing)."""
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        pytest.fail("proving managed settings needs root and unshare (a private mount namespace over /etc); "
-                    "run the suite as root, as CI does", pytrace=False)
-    upper, work = where / "upper", where / "work"
-    (upper / "claude-code").mkdir(parents=True)
-    work.mkdir()
-    if managed is not None:
-        shutil.copy(managed, upper / "claude-code" / "managed-settings.json")
-    wrapper = where / "claude"
-    wrapper.write_text(
-        "#!/bin/sh\n"
-        "exec unshare --mount --propagation private sh -c "
-        f"'mount -t overlay overlay -o lowerdir=/etc,upperdir={upper},workdir={work} /etc && exec \"$0\" \"$@\"' "
-        f"{claude_bin.resolve()} \"$@\"\n"
-    )
-    wrapper.chmod(0o755)
-    probe = subprocess.run([str(wrapper), "--version"], capture_output=True, text=True, timeout=60)
-    if probe.returncode != 0:
-        pytest.fail(f"could not start the client in a mount namespace: {probe.stderr}", pytrace=False)
-    assert not Path("/etc/claude-code/managed-settings.json").exists() or managed is None
-    return wrapper
 
 
 @pytest.fixture

@@ -79,6 +79,7 @@ class Foundation:
     skills: dict[str, Skill]
     mcp_servers: dict[str, dict[str, Any]]
     client: dict[str, Any] = dataclasses.field(default_factory=dict)  # client.yml: minimum version, sandbox
+    telemetry: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def recommended_skills(self) -> list[str]:
@@ -116,6 +117,7 @@ def load_foundation(root: Path | str) -> Foundation:
     servers = (_read_yaml(root / "mcp-servers.yml", problems) or {}).get("servers") or {}
     skills = _load_skills(root / "skills", problems)
     client = _read_yaml(root / "client.yml", problems) or {}
+    telemetry = _read_yaml(root / "telemetry.yml", problems) or {}
 
     _check_policy(root / "policy.yml", policy or {}, problems)
     _check_profiles(root / "profiles.yml", profiles, problems)
@@ -123,9 +125,10 @@ def load_foundation(root: Path | str) -> Foundation:
     _check_client(root / "client.yml", client, problems)
     _check_servers(root / "mcp-servers.yml", servers, problems)
     _check_migrations(root / "migrations.yml", _read_yaml(root / "migrations.yml", problems) or {}, problems)
+    _check_telemetry(root / "telemetry.yml", telemetry, problems)
     if problems.problems:
         raise FoundationError(problems.problems)
-    return Foundation(root, org_rules or "", policy or {}, profiles, stacks, skills, servers, client)
+    return Foundation(root, org_rules or "", policy or {}, profiles, stacks, skills, servers, client, telemetry)
 
 
 def _read_text(path: Path, problems: _Collector) -> str | None:
@@ -357,6 +360,50 @@ def _check_migrations(path: Path, data: dict[str, Any], problems: _Collector) ->
                 problems.add(path, f"{where}.{key}", "needs a from and a to in every entry", "write {from: old, to: new}")
             elif not MIGRATION_KINDS[key] and not all(isinstance(v, str) and v for v in value):
                 problems.add(path, f"{where}.{key}", "must list skill names", "write [skill-name]")
+
+
+OTLP_PROTOCOLS = ("grpc", "http/json", "http/protobuf")
+OTEL_SIGNALS = ("logs", "metrics")
+# What an OpenTelemetry event may carry beyond names, decisions and sizes (each can hold code or secrets).
+OTEL_CONTENT = ("user_prompts", "tool_details", "tool_content", "assistant_responses", "raw_api_bodies")
+HTTP_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+
+
+def otlp_endpoint_problem(endpoint: Any) -> str | None:
+    """Why an OTLP collector URL cannot be used, or None (shared by telemetry.yml and --otel-endpoint)."""
+    if not isinstance(endpoint, str) or not HTTP_URL.match(endpoint):
+        return f"{endpoint!r} is not an http(s) URL"
+    return None
+
+
+def _check_telemetry(path: Path, data: dict[str, Any], problems: _Collector) -> None:
+    """telemetry.yml: the org's OpenTelemetry collector and which content its events may carry."""
+    collector = data.get("collector")
+    if not isinstance(collector, dict):
+        problems.add(path, "collector", "is missing", "restore the collector section from the last release")
+        collector = {}
+    endpoint = collector.get("endpoint") or ""
+    if endpoint and otlp_endpoint_problem(endpoint):
+        problems.add(path, "collector.endpoint", otlp_endpoint_problem(endpoint), 'give the collector\'s base URL, e.g. "https://otel.example.com:4318", or "" to set it with --otel-endpoint')
+    if collector.get("protocol") not in OTLP_PROTOCOLS:
+        problems.add(path, "collector.protocol", f"{collector.get('protocol')!r} is not one of {', '.join(OTLP_PROTOCOLS)}", "set protocol: http/json (or grpc, http/protobuf)")
+    signals = collector.get("signals")
+    if not isinstance(signals, list) or not signals or any(s not in OTEL_SIGNALS for s in signals):
+        problems.add(path, "collector.signals", f"{signals!r} is not a list of {', '.join(OTEL_SIGNALS)}", "write signals: [logs, metrics]")
+    intervals = collector.get("export_interval_seconds") or {}
+    for signal in OTEL_SIGNALS:
+        value = intervals.get(signal) if isinstance(intervals, dict) else None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            problems.add(path, f"collector.export_interval_seconds.{signal}", f"{value!r} is not a whole number of seconds", f"set {signal}: 5 (or any number of seconds from 1)")
+    content = data.get("content")
+    if not isinstance(content, dict):
+        problems.add(path, "content", "is missing", "restore the content section from the last release (every flag false)")
+        return
+    for key, value in content.items():
+        if key not in OTEL_CONTENT:
+            problems.add(path, f"content.{key}", "is not a kind of content the client can log", f"use {', '.join(OTEL_CONTENT)}")
+        elif not isinstance(value, bool):
+            problems.add(path, f"content.{key}", f"{value!r} is not true or false", f"set {key}: false")
 
 
 def _check_servers(path: Path, servers: Any, problems: _Collector) -> None:

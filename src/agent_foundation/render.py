@@ -11,6 +11,7 @@ import fnmatch
 import hashlib
 import json
 import re
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -358,7 +359,15 @@ def hooks_config() -> dict[str, Any]:
     return hooks
 
 
-def settings(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any]:
+def telemetry_resource_attributes(answers: dict[str, Any], version: str) -> str:
+    """OTEL_RESOURCE_ATTRIBUTES for the team's sessions: the org's collector (managed settings) tells the teams
+    apart by these. Values are percent-encoded, as the OpenTelemetry format requires for , and =."""
+    labels = {"team.id": answers["team_slug"], "agent_foundation.profile": answers["permission_profile"],
+              "agent_foundation.version": version}
+    return ",".join(f"{key}={urllib.parse.quote(str(value), safe='')}" for key, value in labels.items())
+
+
+def settings(foundation: Foundation, answers: dict[str, Any], version: str) -> dict[str, Any]:
     profile = foundation.profiles[answers["permission_profile"]]
     rules = permission_rules(foundation, answers)
     rendered = {
@@ -375,7 +384,10 @@ def settings(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any]:
         "sandbox": team_sandbox(foundation, answers),
         "enableAllProjectMcpServers": False,
         "enabledMcpjsonServers": list(answers.get("mcp_servers") or []) + list(answers.get("extra_mcp_servers") or {}),
-        "env": {"AGENT_FOUNDATION_TEAM": answers["team_slug"]},
+        "env": {
+            "AGENT_FOUNDATION_TEAM": answers["team_slug"],
+            "OTEL_RESOURCE_ATTRIBUTES": telemetry_resource_attributes(answers, version),
+        },
     }
     return _merge_team_settings(rendered, dict(answers.get("extra_settings") or {}))
 
@@ -511,7 +523,7 @@ def skill_files(foundation: Foundation, skills: list[str]) -> dict[str, bytes]:
 def generated_files(foundation: Foundation, answers: dict[str, Any], version: str) -> dict[str, str]:
     """Every foundation-owned file whose content is computed here, by its path in the team repository."""
     return {
-        ".claude/settings.json": dumps(settings(foundation, answers)),
+        ".claude/settings.json": dumps(settings(foundation, answers, version)),
         ".mcp.json": dumps(mcp_config(foundation, answers)),
         ".claude/foundation/policy.json": dumps(policy(foundation, answers, version)),
         ".claude/rules/org-rules.md": org_rules(foundation),
