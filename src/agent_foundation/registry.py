@@ -366,6 +366,29 @@ def _profile_problems(root: Path, foundation: Foundation) -> list[Problem]:
     return problems
 
 
+CLIENT_PACKAGE = "@anthropic-ai/claude-code"
+
+
+def tested_client_version(root: Path) -> str | None:
+    """The Claude Code version the tests run (package.json pins it exactly), or None without a package.json."""
+    try:
+        package = json.loads((Path(root) / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return str((package.get("devDependencies") or {}).get(CLIENT_PACKAGE) or "") or None
+
+
+def _client_problems(root: Path, foundation: Foundation) -> list[Problem]:
+    """The managed floor's requiredMinimumVersion may not exceed the client the tests prove."""
+    minimum = parse_version(foundation.client["minimum_version"])
+    tested = tested_client_version(root)
+    if tested and parse_version(tested) and minimum > parse_version(tested):
+        return [Problem("foundation/client.yml", "minimum_version",
+                        f"{foundation.client['minimum_version']} is newer than the client the tests run ({tested}, package.json)",
+                        f"pin {CLIENT_PACKAGE} to that version in package.json and run the tests, or lower minimum_version")]
+    return []
+
+
 def check(root: Path, *, tag: str | None = None, marketplace: bool = True) -> list[Problem]:
     """Every problem in the registry at `root` (the template checkout). Empty list = ready to release.
 
@@ -384,6 +407,7 @@ def check(root: Path, *, tag: str | None = None, marketplace: bool = True) -> li
         problems.extend(_metadata_problems(root, foundation))
         problems.extend(_server_problems(foundation))
         problems.extend(_profile_problems(root, foundation))
+        problems.extend(_client_problems(root, foundation))
         tag = tag or last_release_tag(root, merged=True)
         if tag:
             problems.extend(version_bump_problems(root, foundation, tag))
