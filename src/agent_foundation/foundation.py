@@ -80,6 +80,7 @@ class Foundation:
     mcp_servers: dict[str, dict[str, Any]]
     client: dict[str, Any] = dataclasses.field(default_factory=dict)  # client.yml: minimum version, sandbox
     telemetry: dict[str, Any] = dataclasses.field(default_factory=dict)
+    context_budget: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def recommended_skills(self) -> list[str]:
@@ -118,6 +119,7 @@ def load_foundation(root: Path | str) -> Foundation:
     skills = _load_skills(root / "skills", problems)
     client = _read_yaml(root / "client.yml", problems) or {}
     telemetry = _read_yaml(root / "telemetry.yml", problems) or {}
+    context_budget = _read_yaml(root / "context-budget.yml", problems) or {}
 
     _check_policy(root / "policy.yml", policy or {}, problems)
     _check_profiles(root / "profiles.yml", profiles, problems)
@@ -126,9 +128,10 @@ def load_foundation(root: Path | str) -> Foundation:
     _check_servers(root / "mcp-servers.yml", servers, problems)
     _check_migrations(root / "migrations.yml", _read_yaml(root / "migrations.yml", problems) or {}, problems)
     _check_telemetry(root / "telemetry.yml", telemetry, problems)
+    _check_context_budget(root / "context-budget.yml", context_budget, problems)
     if problems.problems:
         raise FoundationError(problems.problems)
-    return Foundation(root, org_rules or "", policy or {}, profiles, stacks, skills, servers, client, telemetry)
+    return Foundation(root, org_rules or "", policy or {}, profiles, stacks, skills, servers, client, telemetry, context_budget)
 
 
 def _read_text(path: Path, problems: _Collector) -> str | None:
@@ -404,6 +407,20 @@ def _check_telemetry(path: Path, data: dict[str, Any], problems: _Collector) -> 
             problems.add(path, f"content.{key}", "is not a kind of content the client can log", f"use {', '.join(OTEL_CONTENT)}")
         elif not isinstance(value, bool):
             problems.add(path, f"content.{key}", f"{value!r} is not true or false", f"set {key}: false")
+
+
+CONTEXT_BUDGET_PARTS = ("org_rules", "skill_listing", "total")
+
+
+def _check_context_budget(path: Path, data: dict[str, Any], problems: _Collector) -> None:
+    budget = data.get("per_request")
+    for part in CONTEXT_BUDGET_PARTS:
+        value = budget.get(part) if isinstance(budget, dict) else None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            problems.add(path, f"per_request.{part}", f"{value!r} is not a number of characters", f"set {part}: to the most characters the foundation may add to every request, e.g. 4000")
+    ratio = data.get("chars_per_token")
+    if not isinstance(ratio, (int, float)) or isinstance(ratio, bool) or not 1 <= ratio <= 10:
+        problems.add(path, "chars_per_token", f"{ratio!r} is not a number between 1 and 10", "set chars_per_token: 3.5")
 
 
 def _check_servers(path: Path, servers: Any, problems: _Collector) -> None:

@@ -25,6 +25,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from . import context_budget
 from .foundation import (
     SEMVER,
     SKILL_NAME,
@@ -408,6 +409,7 @@ def check(root: Path, *, tag: str | None = None, marketplace: bool = True) -> li
         problems.extend(_server_problems(foundation))
         problems.extend(_profile_problems(root, foundation))
         problems.extend(_client_problems(root, foundation))
+        problems.extend(context_budget.problems(foundation))
         tag = tag or last_release_tag(root, merged=True)
         if tag:
             problems.extend(version_bump_problems(root, foundation, tag))
@@ -416,6 +418,14 @@ def check(root: Path, *, tag: str | None = None, marketplace: bool = True) -> li
 
             problems.extend(marketplace_module.staleness_problems(root, foundation))
     return _unique(problems)
+
+
+def _loaded(root: Path) -> Foundation | None:
+    """foundation/, or None when it does not load (check() reports its problems)."""
+    try:
+        return load_foundation(root / "foundation")
+    except FoundationError:
+        return None
 
 
 def _unique(problems: Iterable[Problem]) -> list[Problem]:
@@ -440,9 +450,17 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"agent-foundation: {root} has no foundation/ folder; run inside the agent-foundation checkout or pass --root", file=sys.stderr)
         return 2
     problems = check(root, tag=args.since)
+    foundation = _loaded(root)
     if args.json:
-        print(json.dumps({"ok": not problems, "problems": [dataclasses.asdict(p) for p in problems]}, indent=2))
-    elif problems:
+        costs = context_budget.measure(foundation) if foundation else []
+        print(json.dumps({"ok": not problems, "problems": [dataclasses.asdict(p) for p in problems],
+                          "context": [dataclasses.asdict(c) for c in costs]}, indent=2))
+        return 1 if problems else 0
+    if foundation:
+        print(f"per-request context ({context_budget.BUDGET_FILE}):")
+        for line in context_budget.report(foundation):
+            print(f"  {line}")
+    if problems:
         print(f"registry check: {len(problems)} problem(s)")
         for problem in problems:
             print(f"  - {problem.file}: {problem.field}: {problem.message}\n      fix: {problem.fix}")
