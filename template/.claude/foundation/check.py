@@ -3,6 +3,7 @@
     python3 .claude/foundation/check.py              lists each finding with what to do; exit 1 if any is an error
     python3 .claude/foundation/check.py --json       the same as JSON (for tools)
     python3 .claude/foundation/check.py --format github   also as GitHub Actions annotations (used by the CI workflow)
+    python3 .claude/foundation/check.py --format sarif --output FILE   as SARIF 2.1.0, for code scanning
     python3 .claude/foundation/check.py --repo PATH  check another repository (default: the one this file is in)
 
 Compares .claude/settings.json, settings.local.json and .mcp.json with the floor the foundation rendered into
@@ -503,16 +504,38 @@ def _annotation(finding: Finding) -> str:
     return f"::{level} file={finding.file},title=agent-foundation {finding.code}::{text}"
 
 
+def sarif_log(repo: Path, findings: list[Finding]) -> dict:
+    """The findings as a SARIF 2.1.0 log (sarif.py beside this file), versioned with the foundation release."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import sarif
+
+    try:
+        version = str(json.loads((repo / MANIFEST).read_text(encoding="utf-8")).get("template_version") or "")
+    except (OSError, ValueError, AttributeError):
+        version = ""
+    return sarif.log([sarif.run(findings, version=version, automation_id="agent-foundation/posture/")])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="check.py", description="Check this repository's agent guardrails.")
     parser.add_argument("--repo", type=Path, default=None, help="repository to check (default: the one holding this file)")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
-    parser.add_argument("--format", choices=("text", "json", "github"), default="text")
+    parser.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text")
+    parser.add_argument("--output", type=Path, default=None, help="with --format sarif: write the log to this file instead of stdout")
     parser.add_argument("--strict", action="store_true", help="fail on warnings too")
     args = parser.parse_args(argv)
     repo = (args.repo or _default_repo()).resolve()
     findings = posture_findings(repo)
     bad = failed(findings, args.strict)
+    if args.format == "sarif":
+        text = json.dumps(sarif_log(repo, findings), indent=2) + "\n"
+        if args.output:
+            args.output.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return 1 if bad else 0
     if args.json or args.format == "json":
         print(json.dumps({"repo": str(repo), "ok": not bad, "findings": [asdict(f) for f in findings]}, indent=2))
         return 1 if bad else 0
