@@ -21,7 +21,8 @@ from copier_template_extensions import ContextHook
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "agent_foundation"
 ANSWER_KEYS = ("team_name", "team_slug", "owner", "permission_profile", "stacks", "skills", "mcp_servers")
-OPTIONAL_KEYS = ("extra_allow", "extra_ask", "extra_deny", "extra_settings", "extra_network_hosts", "extra_mcp_servers", "audit_log")
+OPTIONAL_KEYS = ("extra_allow", "extra_ask", "extra_deny", "extra_settings", "extra_network_hosts", "extra_mcp_servers",
+                 "exceptions", "audit_log")
 
 
 def _fresh_import(*modules: str) -> list[Any]:
@@ -106,6 +107,9 @@ class FoundationFacade:
 
     def sandbox_install(self) -> str:
         return str(self.data.client["sandbox"]["install"])
+
+    def exceptions_error(self, exceptions: Any) -> str:
+        return "\n".join(self._render.exception_errors(exceptions))
 
     def extra_mcp_servers_error(self, extra: Any) -> str:
         return "\n".join(self._render.extra_mcp_server_errors(self.data, extra))

@@ -7,6 +7,7 @@ Only PyYAML and the standard library may be imported here (see foundation.py).
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 import hashlib
 import json
@@ -323,6 +324,54 @@ def extra_mcp_server_errors(foundation: Foundation, extra: Any) -> list[str]:
     return errors
 
 
+# What a team may have excused, for a while, with the platform team's approval: each kind names the posture
+# finding it turns into a warning (check.py applies them), and what `name` is.
+EXCEPTION_KINDS = {
+    "mcp-server": "the name of an MCP server outside the vetted registry (finding mcp-server-unvetted)",
+    "foundation-file": "the path of a foundation-owned file the team edited (finding foundation-file-edited)",
+}
+EXCEPTION_FIELDS = ("kind", "name", "reason", "approved_by", "expires")
+EXCEPTION_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def exception_errors(exceptions: Any) -> list[str]:
+    """Why the team's `exceptions` answer cannot be accepted; empty when it can. An expired date is accepted
+    here (the posture check fails on it, naming it), so renewing is the only fix a team needs."""
+    if exceptions in (None, "", []):
+        return []
+    example = ('[{"kind": "mcp-server", "name": "jira", "reason": "pilot", "approved_by": "security@example.com", '
+               '"expires": "2026-12-31"}]')
+    if not isinstance(exceptions, list):
+        return [f"exceptions must be a list of exceptions, e.g. {example}"]
+    errors = []
+    for index, entry in enumerate(exceptions):
+        where = f"exceptions[{index}]"
+        if not isinstance(entry, dict):
+            errors.append(f"{where} must be a mapping with {', '.join(EXCEPTION_FIELDS)}, e.g. {example}")
+            continue
+        unknown = sorted(set(entry) - set(EXCEPTION_FIELDS))
+        if unknown:
+            errors.append(f"{where}: {', '.join(unknown)} is not a field of an exception; use {', '.join(EXCEPTION_FIELDS)}")
+        if entry.get("kind") not in EXCEPTION_KINDS:
+            errors.append(f"{where}.kind {entry.get('kind')!r} is not one of {', '.join(EXCEPTION_KINDS)}")
+        for field in ("name", "reason", "approved_by"):
+            if not isinstance(entry.get(field), str) or not entry.get(field).strip():
+                errors.append(f"{where}.{field} is missing: give {'who approved it (an email or a team handle)' if field == 'approved_by' else 'the ' + field}")
+        expires = str(entry.get("expires") or "")
+        try:
+            valid = bool(EXCEPTION_DATE.match(expires)) and bool(datetime.date.fromisoformat(expires))
+        except ValueError:
+            valid = False
+        if not valid:
+            errors.append(f"{where}.expires {entry.get('expires')!r} is not a date YYYY-MM-DD; give the day the exception ends, e.g. 2026-12-31")
+    return errors
+
+
+def canonical_exceptions(exceptions: Any) -> list[dict[str, str]]:
+    """The exceptions as policy.json carries them: the five fields as strings (YAML may read a date as a date)."""
+    return [{field: str(entry.get(field, "")) for field in EXCEPTION_FIELDS} for entry in exceptions or []]
+
+
 def _canonical(value: Any) -> Any:
     """Team-provided JSON with its keys sorted: the answers file stores mappings sorted, and the same
     answers must always render the same bytes (the manifest hashes them)."""
@@ -441,6 +490,7 @@ def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dic
             },
         },
         "audit": {"path": answers.get("audit_log") or DEFAULT_AUDIT_LOG},
+        "exceptions": canonical_exceptions(answers.get("exceptions")),
         "team_settings_keys": sorted(TEAM_SETTINGS_KEYS),
         "client": {"minimum_version": foundation.client["minimum_version"]},
         "floor": {

@@ -193,6 +193,7 @@ def empty_row(label: str, path: Path | None, url: str | None = None, error: str 
         "mcp_servers": [],
         "flags": [],
         "findings": [],
+        "exceptions": [],
         "posture_error": None,
         "capabilities": None,
         "skipped_files": [],
@@ -274,6 +275,7 @@ def _scan(ctx: Context, repo_path: Path, row: dict[str, Any]) -> None:
     settings = _scan_settings(ctx, files, row)
     _scan_skills(ctx, files, row, manifest)
     _scan_mcp(ctx, files, row, settings)
+    _scan_exceptions(files, row)
     _scan_hook_scripts(files, row, manifest)
     row["capabilities"] = capabilities(ctx, files, row, settings)
     if ctx.git_history:
@@ -420,6 +422,15 @@ def _hook_entries(hooks: Any, event: str) -> list[tuple[str, str]]:
             if isinstance(hook, dict):
                 out.append((str(entry.get("matcher", "")), str(hook.get("command", ""))))
     return out
+
+
+def _scan_exceptions(files: RepoFiles, row: dict[str, Any]) -> None:
+    """The team's exceptions (its `exceptions` answer, as rendered into policy.json); the report dates them."""
+    policy, _ = _read_json(files, POLICY)
+    entries = policy.get("exceptions") if isinstance(policy, dict) else None
+    fields = ("kind", "name", "reason", "approved_by", "expires")
+    row["exceptions"] = [{field: str(entry.get(field) or "") for field in fields}
+                         for entry in entries or [] if isinstance(entry, dict)]
 
 
 def _check_hooks(ctx: Context, files: RepoFiles, settings: dict[str, Any], row: dict[str, Any]) -> None:

@@ -15,6 +15,8 @@ only; nothing depends on the current directory.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime
 import hashlib
 import json
 import sys
@@ -33,6 +35,13 @@ RESTORE = (
     "files from your answers with `python3 .claude/foundation/update.py` (or `copier recopy --trust`). Team changes "
     "belong in .claude/settings.local.json, your own .claude/rules/*.md, or your answers in .copier-answers.yml."
 )
+# Exceptions (the `exceptions` answer, rendered into policy.json): kind -> the finding it excuses.
+EXCEPTION_CODES = {"mcp-server": "mcp-server-unvetted", "foundation-file": "foundation-file-edited"}
+EXCEPTION_ADVICE = (
+    "If the platform team agrees to it for a while, record that in your answers instead of editing files: "
+    "python3 .claude/foundation/update.py --data 'exceptions=[{{\"kind\": \"{kind}\", \"name\": \"{name}\", "
+    "\"reason\": \"...\", \"approved_by\": \"...\", \"expires\": \"YYYY-MM-DD\"}}]'."
+)
 DROPPED = (
     "Claude Code silently ignores a settings file that fails to load: every deny rule and every hook in it "
     "(the guard and the audit log) would be switched off, with no error shown."
@@ -46,6 +55,7 @@ class Finding:
     file: str  # path relative to the repository root
     message: str  # what is wrong
     fix: str  # what to do about it
+    subject: str = ""  # what an exception names: the MCP server, the foundation file
 
 
 # ---------------------------------------------------------------- loading
@@ -303,7 +313,9 @@ def _check_settings(repo: Path, settings: dict, policy: dict | None) -> list[Fin
             findings.append(Finding(
                 "mcp-server-unvetted", "error", SETTINGS,
                 f"enabledMcpjsonServers approves {name!r}, which is not in the vetted MCP server registry.",
-                f"Remove {name!r} from enabledMcpjsonServers; ask the platform team to vet the server if you need it.",
+                f"Remove {name!r} from enabledMcpjsonServers; ask the platform team to vet the server if you need it. "
+                + EXCEPTION_ADVICE.format(kind="mcp-server", name=name),
+                subject=str(name),
             ))
     if settings.get("enableAllProjectMcpServers") is True:
         findings.append(Finding(
@@ -384,7 +396,9 @@ def _check_mcp(repo: Path, policy: dict, manifest: dict | None) -> list[Finding]
                 "mcp-server-unvetted", "error", MCP,
                 f"MCP server {name!r} is not in the vetted registry: nobody has checked what its tools can read or send.",
                 f"Remove {name!r} from .mcp.json, or ask the platform team to vet it (then choose it in "
-                "mcp_servers in .copier-answers.yml). For a personal experiment use `claude mcp add --scope local`.",
+                "mcp_servers in .copier-answers.yml). For a personal experiment use `claude mcp add --scope local`. "
+                + EXCEPTION_ADVICE.format(kind="mcp-server", name=name),
+                subject=str(name),
             ))
             continue
         expected = _vetted_config(name, policy, manifest)
@@ -428,6 +442,7 @@ def _check_files(repo: Path, manifest: dict, explained: set[str]) -> list[Findin
                 f"{relative} belongs to the foundation and was edited (its SHA-256 differs from manifest.json); "
                 "the edit would be lost or conflict on the next update, and it may weaken the guardrails.",
                 RESTORE.format(file=relative),
+                subject=relative,
             ))
     return findings
 
@@ -484,7 +499,48 @@ def posture_findings(repo: Path | str) -> list[Finding]:
     if manifest is not None:
         # A file with a more precise finding is not reported a second time as "edited".
         findings += _check_files(repo, manifest, {finding.file for finding in findings})
-    return findings
+    return apply_exceptions(findings, (policy or {}).get("exceptions") or [], datetime.date.today())
+
+
+def apply_exceptions(findings: list[Finding], exceptions: list, today: datetime.date) -> list[Finding]:
+    """A live exception turns the finding it names into a warning; an expired one leaves it an error and names
+    the expiry; one that excuses nothing is a warning of its own (remove it)."""
+    out, used = [], set()
+    for finding in findings:
+        match = next((index for index, entry in enumerate(exceptions) if isinstance(entry, dict)
+                      and EXCEPTION_CODES.get(entry.get("kind")) == finding.code and entry.get("name") == finding.subject), None)
+        if match is None:
+            out.append(finding)
+            continue
+        used.add(match)
+        entry = exceptions[match]
+        try:
+            expires = datetime.date.fromisoformat(str(entry.get("expires")))
+        except ValueError:
+            expires = datetime.date.min  # cannot tell when it ends: treated as ended
+        who = f"approved by {entry.get('approved_by')}: {entry.get('reason')}"
+        if expires >= today:
+            out.append(dataclasses.replace(
+                finding, severity="warning",
+                message=f"{finding.message} Excepted until {entry.get('expires')} ({who}).",
+                fix=f"Before {entry.get('expires')}: {finding.fix} Then remove the exception from your answers.",
+            ))
+        else:
+            out.append(dataclasses.replace(
+                finding,
+                message=f"{finding.message} Its exception expired on {entry.get('expires')} ({who}).",
+                fix=f"{finding.fix} Or ask the platform team to renew the exception (a later expires in your "
+                    "exceptions answer).",
+            ))
+    for index, entry in enumerate(exceptions):
+        if index not in used and isinstance(entry, dict):
+            out.append(Finding(
+                "exception-unused", "warning", POLICY,
+                f"The exception for {entry.get('kind')} {entry.get('name')!r} (expires {entry.get('expires')}) excuses nothing.",
+                "Remove it from the exceptions answer in .copier-answers.yml (python3 .claude/foundation/update.py --interactive).",
+                subject=str(entry.get("name")),
+            ))
+    return out
 
 
 def failed(findings: list[Finding], strict: bool = False) -> bool:
