@@ -68,11 +68,12 @@ def test_a_broken_budget_names_file_field_and_fix(tmp_path: Path, edit, field: s
 
 
 @pytest.mark.client
-def test_the_measure_is_what_the_client_sends(rendered_team: Path, run_claude) -> None:
-    run = run_claude(rendered_team, [], trusted=True)
+def test_the_measure_is_what_the_client_sends(rendered_team: Path, run_claude, tmp_path: Path) -> None:
+    repo = Path(shutil.copytree(rendered_team, tmp_path / "team", symlinks=True))  # the session's copy stays untouched
+    run = run_claude(repo, [], trusted=True)
     [first] = [r for r in run.requests if r.method == "POST"][:1]
     sent = json.dumps(first.body)
-    rules = (rendered_team / ".claude/rules/org-rules.md").read_text()
+    rules = (repo / ".claude/rules/org-rules.md").read_text()
     assert rules == render.org_rules(FOUNDATION)
     assert "<!--" in rules and "<!-- Managed by" not in sent, "the client strips the file's HTML comment"
     assert json.dumps(context_budget.sent_instructions(rules))[1:-1] in sent, "the rest goes into the request verbatim"

@@ -81,6 +81,7 @@ class Foundation:
     client: dict[str, Any] = dataclasses.field(default_factory=dict)  # client.yml: minimum version, sandbox
     telemetry: dict[str, Any] = dataclasses.field(default_factory=dict)
     context_budget: dict[str, Any] = dataclasses.field(default_factory=dict)
+    marketplace_location: str = ""
 
     @property
     def recommended_skills(self) -> list[str]:
@@ -120,6 +121,7 @@ def load_foundation(root: Path | str) -> Foundation:
     client = _read_yaml(root / "client.yml", problems) or {}
     telemetry = _read_yaml(root / "telemetry.yml", problems) or {}
     context_budget = _read_yaml(root / "context-budget.yml", problems) or {}
+    marketplace = _read_yaml(root / "marketplace.yml", problems) or {}
 
     _check_policy(root / "policy.yml", policy or {}, problems)
     _check_profiles(root / "profiles.yml", profiles, problems)
@@ -129,9 +131,14 @@ def load_foundation(root: Path | str) -> Foundation:
     _check_migrations(root / "migrations.yml", _read_yaml(root / "migrations.yml", problems) or {}, problems)
     _check_telemetry(root / "telemetry.yml", telemetry, problems)
     _check_context_budget(root / "context-budget.yml", context_budget, problems)
+    location = marketplace.get("location") or ""
+    if not isinstance(location, str) or (location and not re.match(r"^(https?://|ssh://|git@|gh:)\S+$", location)):
+        problems.add(root / "marketplace.yml", "location", f"{location!r} is not a git URL",
+                     'give the org\'s git URL of this repository (https://..., ssh://..., git@host:path, gh:ORG/REPO), or ""')
     if problems.problems:
         raise FoundationError(problems.problems)
-    return Foundation(root, org_rules or "", policy or {}, profiles, stacks, skills, servers, client, telemetry, context_budget)
+    return Foundation(root, org_rules or "", policy or {}, profiles, stacks, skills, servers, client, telemetry,
+                      context_budget, location if isinstance(location, str) else "")
 
 
 def _read_text(path: Path, problems: _Collector) -> str | None:

@@ -387,8 +387,8 @@ def _merge_team_settings(rendered: dict[str, Any], extra: dict[str, Any]) -> dic
             for event, entries in value.items():
                 rendered["hooks"].setdefault(event, [])
                 rendered["hooks"][event] = rendered["hooks"][event] + [e for e in entries if e not in rendered["hooks"][event]]
-        elif key == "env":
-            rendered["env"] = {**value, **rendered["env"]}
+        elif key == "env" or (key in ("enabledPlugins", "extraKnownMarketplaces") and key in rendered):
+            rendered[key] = {**value, **rendered[key]}  # the team adds; the foundation's entries win
         else:
             rendered[key] = value
     return rendered
@@ -406,6 +406,40 @@ def hooks_config() -> dict[str, Any]:
             entry = {"matcher": "*", **entry}
         hooks[event] = [entry]
     return hooks
+
+
+# ---------------------------------------------------------------- registry skills: by copy or by link
+
+SKILLS_DELIVERY = ("copy", "plugin")
+MARKETPLACE_NAME = "agent-foundation"  # the registry's plugin marketplace (marketplace.py generates it)
+
+
+def skills_delivery(answers: dict[str, Any]) -> str:
+    return answers.get("skills_delivery") or "copy"
+
+
+def copied_skills(answers: dict[str, Any]) -> list[str]:
+    """The registry skills rendered as copies under .claude/skills/ (none when they come as plugins)."""
+    return list(answers.get("skills") or []) if skills_delivery(answers) == "copy" else []
+
+
+def marketplace_source(location: str) -> dict[str, str]:
+    """The client's marketplace source for the registry: a git URL, a GitHub shorthand, or a local folder."""
+    if location.startswith("gh:"):
+        return {"source": "github", "repo": location[3:].removesuffix(".git")}
+    if re.match(r"^(https?|ssh|git|file)://", location) or re.match(r"^[\w.-]+@[\w.-]+:", location):
+        return {"source": "git", "url": location}
+    return {"source": "directory", "path": location}
+
+
+def plugin_settings(answers: dict[str, Any]) -> dict[str, Any]:
+    """extraKnownMarketplaces + enabledPlugins for a team that receives its registry skills as plugins."""
+    if skills_delivery(answers) != "plugin":
+        return {}
+    return {
+        "extraKnownMarketplaces": {MARKETPLACE_NAME: {"source": marketplace_source(answers["_marketplace"])}},
+        "enabledPlugins": {f"{name}@{MARKETPLACE_NAME}": True for name in answers.get("skills") or []},
+    }
 
 
 def telemetry_resource_attributes(answers: dict[str, Any], version: str) -> str:
@@ -437,6 +471,7 @@ def settings(foundation: Foundation, answers: dict[str, Any], version: str) -> d
             "AGENT_FOUNDATION_TEAM": answers["team_slug"],
             "OTEL_RESOURCE_ATTRIBUTES": telemetry_resource_attributes(answers, version),
         },
+        **plugin_settings(answers),
     }
     return _merge_team_settings(rendered, dict(answers.get("extra_settings") or {}))
 
@@ -595,18 +630,20 @@ def manifest(foundation: Foundation, answers: dict[str, Any], version: str, temp
     files: dict[str, str | bytes] = {}
     files.update(generated_files(foundation, answers, version))
     files.update(verbatim_files(template_root))
-    files.update(skill_files(foundation, answers.get("skills") or []))
+    files.update(skill_files(foundation, copied_skills(answers)))
     return {
         "schema": SCHEMA_VERSION,
         "template_version": version,
         "team": {"name": answers["team_name"], "slug": answers["team_slug"], "owner": answers["owner"]},
         "profile": answers["permission_profile"],
         "stacks": list(answers.get("stacks") or []),
+        "skills_delivery": skills_delivery(answers),
         "skills": [
             {
                 "name": name,
                 "version": foundation.skills[name].version,
                 "sha256": sha256(foundation.skills[name].files["SKILL.md"]),
+                "delivery": skills_delivery(answers),
             }
             for name in answers.get("skills") or []
         ],
@@ -621,6 +658,8 @@ def manifest(foundation: Foundation, answers: dict[str, Any], version: str, temp
         ],
         "registry_skills": sorted(foundation.skills),
         "client_minimum_version": foundation.client["minimum_version"],
-        "answers": {key: value for key, value in answers.items() if value is not None},
+        # default=str: a YAML answer may hold a date (an exception's expires written without quotes)
+        "answers": json.loads(json.dumps({key: value for key, value in answers.items()
+                                          if value is not None and not key.startswith("_")}, default=str)),
         "files": {path: sha256(content) for path, content in sorted(files.items())},
     }

@@ -520,7 +520,8 @@ def _scan_skills(ctx: Context, repo: RepoFiles, row: dict[str, Any], manifest: d
         if content is not None:
             content = content[:MAX_SKILL_BYTES]
         digest = render.sha256(content) if content is not None else None
-        if name in rendered or name in ctx.registry_skills:
+        linked = (rendered.get(name) or {}).get("delivery") == "plugin"  # a team copy beside the plugin is the team's
+        if not linked and (name in rendered or name in ctx.registry_skills):
             registry_version, registry_sha = ctx.registry_skills.get(name, (None, None))
             entry = rendered.get(name) or {}
             version = str(entry.get("version") or "") or None
@@ -538,7 +539,7 @@ def _scan_skills(ctx: Context, repo: RepoFiles, row: dict[str, Any], manifest: d
                 status = "withdrawn"  # rendered from the registry, no longer in it
             row["skills"]["registry"].append({
                 "name": name, "version": version, "registry_version": registry_version,
-                "status": status, "stale": stale, "modified": modified,
+                "status": status, "stale": stale, "modified": modified, "delivery": "copy",
             })
         else:
             row["skills"]["local"].append({
@@ -549,11 +550,19 @@ def _scan_skills(ctx: Context, repo: RepoFiles, row: dict[str, Any], manifest: d
                 "_text": content.decode("utf-8", "replace") if content is not None else "",
             })
     for name in rendered:
-        if name not in names:
+        if rendered[name].get("delivery") == "plugin":
+            # by link: the client fetches the registry's current version; nothing in the repository to compare
+            registry_version = ctx.registry_skills.get(name, (None,))[0]
+            row["skills"]["registry"].append({
+                "name": name, "version": registry_version, "registry_version": registry_version,
+                "status": "linked" if registry_version else "withdrawn", "stale": False, "modified": False,
+                "delivery": "plugin",
+            })
+        elif name not in names:
             row["skills"]["registry"].append({
                 "name": name, "version": str(rendered[name].get("version") or "") or None,
                 "registry_version": ctx.registry_skills.get(name, (None,))[0],
-                "status": "deleted", "stale": False, "modified": True,
+                "status": "deleted", "stale": False, "modified": True, "delivery": "copy",
             })
 
 

@@ -35,6 +35,7 @@ RESTORE = (
     "files from your answers with `python3 .claude/foundation/update.py` (or `copier recopy --trust`). Team changes "
     "belong in .claude/settings.local.json, your own .claude/rules/*.md, or your answers in .copier-answers.yml."
 )
+MARKETPLACE = "agent-foundation"  # the registry's plugin marketplace, for teams that receive skills as plugins
 # Exceptions (the `exceptions` answer, rendered into policy.json): kind -> the finding it excuses.
 EXCEPTION_CODES = {"mcp-server": "mcp-server-unvetted", "foundation-file": "foundation-file-edited"}
 EXCEPTION_ADVICE = (
@@ -349,6 +350,30 @@ def _check_local_settings(repo: Path) -> list[Finding]:
         if rule in ("Bash", "Bash(*)", "Bash(:*)", "Bash(**)"):
             findings.append(Finding("allow-rule-too-broad", "warning", LOCAL_SETTINGS,
                                     _broad_allow_message(rule), "Allow the specific commands you need instead."))
+    plugins = local.get("enabledPlugins") if isinstance(local.get("enabledPlugins"), dict) else {}
+    for plugin, enabled in plugins.items():
+        if enabled is False and str(plugin).endswith("@" + MARKETPLACE):
+            findings.append(Finding("skill-plugin-disabled", "warning", LOCAL_SETTINGS,
+                                    f"Your local settings switch off the registry skill {plugin} your team receives as a plugin.",
+                                    f'Remove "{plugin}" from enabledPlugins in .claude/settings.local.json.', subject=str(plugin)))
+    return findings
+
+
+def _check_skill_delivery(repo: Path, manifest: dict) -> list[Finding]:
+    """Skills received as plugins live in the org's marketplace, not here: a team copy under the same name is
+    the team's own file (kept by update.py when the team moved from copies), reported so nobody mistakes it."""
+    if manifest.get("skills_delivery") != "plugin":
+        return []
+    findings = []
+    for entry in manifest.get("skills") or []:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if name and (repo / ".claude/skills" / name / "SKILL.md").is_file():
+            findings.append(Finding(
+                "skill-copy-beside-plugin", "warning", f".claude/skills/{name}/SKILL.md",
+                f"Registry skill {name!r} comes as the plugin {name}@{MARKETPLACE}, and a copy of it is also in "
+                ".claude/skills/ (your edits, kept when you moved to plugins): the agent sees both.",
+                f"Propose your edits to the platform team (agent-foundation promote), then delete .claude/skills/{name}/; "
+                "or rename the folder and its name: to make it your own skill.", subject=name))
     return findings
 
 
@@ -499,6 +524,7 @@ def posture_findings(repo: Path | str) -> list[Finding]:
     if manifest is not None:
         # A file with a more precise finding is not reported a second time as "edited".
         findings += _check_files(repo, manifest, {finding.file for finding in findings})
+        findings += _check_skill_delivery(repo, manifest)
     return apply_exceptions(findings, (policy or {}).get("exceptions") or [], datetime.date.today())
 
 
