@@ -20,6 +20,7 @@ COMMAND_MODULES = {
     "managed_settings": "render device-level managed settings for IT",
     "fleet": "report on every team repository at once",
     "rollout": "roll a release out to every team repository",
+    "tune": "propose rule changes from real decisions (audit logs, OpenTelemetry)",
 }
 
 
