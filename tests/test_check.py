@@ -202,7 +202,7 @@ def test_json_output(team):
     report = json.loads(result.stdout)
     assert report["ok"] is False and report["repo"] == str(team.resolve())
     assert sorted(f["code"] for f in report["findings"]) == ["allow-rule-too-broad", "deny-rule-missing"]
-    assert set(report["findings"][0]) == {"code", "severity", "file", "message", "fix"}
+    assert set(report["findings"][0]) == {"code", "severity", "file", "message", "fix", "subject"}
 
 
 def test_github_annotations(team):
