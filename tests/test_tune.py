@@ -77,7 +77,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
      .call("git push --force origin feature", decision="deny", reason=FORCE_PUSH)
      .write(orders / ".claude/audit/audit.jsonl"))
     otel = root / "otel.jsonl"
-    otel.write_text(otel_export("orders", [("docker compose up -d", "accept", "user_temporary")] * 3
+    otel.write_text(otel_export("orders", [("tox -e py311", "accept", "user_temporary")] * 3
+                                + [("docker compose up -d", "accept", "user_permanent")] * 3  # docker asks on purpose
                                 + [("rm -rf build", "reject", "config")]) + "\n")
     return {"payments": payments, "orders": orders, "otel": otel}
 
@@ -93,11 +94,12 @@ def test_exact_proposals(fleet: dict[str, Path], tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert [(c["team"], c["rule"], c["asked"], c["approved"]) for c in data["allow_candidates"]] == [
-        ("orders", "Bash(docker compose:*)", 3, 3),
+        ("orders", "Bash(tox:*)", 3, 3),
         ("payments-api", "Bash(terraform plan:*)", 4, 4),
     ]
     assert data["allow_candidates"][1]["commands"] == [{"command": "terraform plan -out tf.plan", "count": 4}]
     assert [(k["team"], k["rule"], k["why"]) for k in data["kept_asks"]] == [
+        ("orders", "Bash(docker compose:*)", "it asks on purpose (ask rule Bash(docker:*))"),  # foundation/client.yml
         ("payments-api", "Bash(npm publish:*)", "it asks on purpose (ask rule Bash(npm publish:*))")]
     assert [(r["team"], r["rule"]) for r in data["removal_candidates"]] == [("orders", "Bash(make docs:*)")]
     assert [(r["profile"], r["rule"]) for r in data["foundation_removal_candidates"]] == [
@@ -120,12 +122,12 @@ def test_the_diffs_apply_and_say_how(fleet: dict[str, Path], tmp_path: Path) -> 
     assert "+- Bash(terraform plan:*)" in payments and "-- Bash(make test:*)" not in payments
     assert """update.py --data 'extra_allow=["Bash(make test:*)", "Bash(terraform plan:*)"]'""" in payments
     orders = (out / "orders.diff").read_text()
-    assert "-- Bash(make docs:*)" in orders and "+- Bash(docker compose:*)" in orders
+    assert "-- Bash(make docs:*)" in orders and "+- Bash(tox:*)" in orders
     copy = tmp_path / "answers"
     copy.mkdir()
     (copy / ".copier-answers.yml").write_bytes((fleet["orders"] / ".copier-answers.yml").read_bytes())
     subprocess.run(["git", "apply", "--unsafe-paths", str(out / "orders.diff")], cwd=copy, check=True, capture_output=True)
-    assert "Bash(docker compose:*)" in (copy / ".copier-answers.yml").read_text()
+    assert "Bash(tox:*)" in (copy / ".copier-answers.yml").read_text()
     foundation = (out / "foundation.diff").read_text()
     assert foundation.startswith("--- a/foundation/profiles.yml")
     removed = [line[1:].strip() for line in foundation.splitlines() if line.startswith("-      - ")]
