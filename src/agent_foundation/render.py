@@ -450,7 +450,7 @@ def telemetry_resource_attributes(answers: dict[str, Any], version: str) -> str:
     return ",".join(f"{key}={urllib.parse.quote(str(value), safe='')}" for key, value in labels.items())
 
 
-def settings(foundation: Foundation, answers: dict[str, Any], version: str) -> dict[str, Any]:
+def settings(foundation: Foundation, answers: dict[str, Any], version: str = "unreleased") -> dict[str, Any]:
     profile = foundation.profiles[answers["permission_profile"]]
     rules = permission_rules(foundation, answers)
     rendered = {

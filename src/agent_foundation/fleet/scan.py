@@ -135,7 +135,7 @@ def _renders_sandbox(foundation: Foundation) -> bool:
     """Whether today's release renders settings.json with the OS sandbox on (read from a sample render)."""
     try:
         profile = next(iter(foundation.profiles))
-        sample = render.settings(foundation, {"permission_profile": profile, "team_slug": "sample", "stacks": []})
+        sample = render.settings(foundation, {"permission_profile": profile, "team_slug": "sample", "stacks": []}, "sample")
     except Exception:  # noqa: BLE001 - a foundation this code does not know: judge no repository by it
         return False
     sandbox = sample.get("sandbox")
