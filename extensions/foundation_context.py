@@ -12,6 +12,7 @@ import functools
 import importlib
 import json
 import re
+import subprocess
 import sys
 import unicodedata
 from pathlib import Path
@@ -24,8 +25,8 @@ from jinja2 import pass_context
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "agent_foundation"
 ANSWER_KEYS = ("team_name", "team_slug", "owner", "permission_profile", "stacks", "skills", "mcp_servers")
-OPTIONAL_KEYS = ("extra_allow", "extra_ask", "extra_deny", "extra_settings", "extra_network_hosts", "extra_mcp_servers", "audit_log",
-                 "support_channel", "agents", "extra_codex_config")
+OPTIONAL_KEYS = ("extra_allow", "extra_ask", "extra_deny", "extra_settings", "extra_network_hosts", "extra_mcp_servers",
+                 "exceptions", "audit_log", "support_channel", "agents", "extra_codex_config", "skills_delivery")
 
 
 def _fresh_import(*modules: str) -> list[Any]:
@@ -127,6 +128,18 @@ class FoundationFacade:
             return True
         return section.rstrip("\n") not in agents
 
+    def moves_skills_to_plugins(self, project_dir: Any, skills_delivery: Any) -> bool:
+        """Whether this update moves the team from skill copies to plugins (the after-migration then keeps the
+        copies the team had edited); read from the last commit's manifest."""
+        if skills_delivery != "plugin":
+            return False
+        shown = subprocess.run(["git", "show", "HEAD:.claude/foundation/manifest.json"], cwd=str(project_dir),
+                               capture_output=True, text=True, timeout=60)
+        try:
+            return shown.returncode == 0 and json.loads(shown.stdout).get("skills_delivery", "copy") == "copy"
+        except ValueError:
+            return False
+
     def offers_new_skills(self, project_dir: Any) -> bool:
         """Whether the registry has recommended skills this team was never offered (see migrate.py)."""
         try:
@@ -143,6 +156,9 @@ class FoundationFacade:
 
     def sandbox_install(self) -> str:
         return str(self.data.client["sandbox"]["install"])
+
+    def exceptions_error(self, exceptions: Any) -> str:
+        return "\n".join(self._render.exception_errors(exceptions))
 
     def extra_mcp_servers_error(self, extra: Any) -> str:
         return "\n".join(self._render.extra_mcp_server_errors(self.data, extra))
@@ -167,8 +183,13 @@ class RenderedFoundation:
         return self._facade._render.agents_section(self._facade.data, self._answers)
 
     @functools.cached_property
+    def copied_skills(self) -> list[str]:
+        """The registry skills rendered as copies (none when the team receives them as plugins)."""
+        return self._facade._render.copied_skills(self._answers)
+
+    @functools.cached_property
     def _skill_files(self) -> dict[str, bytes]:
-        return self._facade._render.skill_files(self._facade.data, self._answers.get("skills") or [])
+        return self._facade._render.skill_files(self._facade.data, self.copied_skills)
 
     @functools.cached_property
     def manifest_json(self) -> str:
@@ -253,7 +274,11 @@ class FoundationContext(ContextHook):
         if "codex" not in (answers.get("agents") or []):
             # Asked only of Codex teams: Copier then records no answer, and the manifest records the answers file.
             answers.pop("extra_codex_config", None)
-        version = str((context.get("_copier_answers") or {}).get("_commit") or "unreleased")
+        copier_answers = context.get("_copier_answers") or {}
+        version = str(copier_answers.get("_commit") or "unreleased")
+        # Where a team that receives skills as plugins fetches the marketplace: the org's URL from
+        # foundation/marketplace.yml, else the template location the team rendered from.
+        answers["_marketplace"] = self.facade.data.marketplace_location or str(copier_answers.get("_src_path") or TEMPLATE_ROOT)
         key = repr((sorted(answers.items()), version))  # runs for every file rendered: keep it cheap
         if key not in self._cache:
             self._cache[key] = RenderedFoundation(self.facade, answers, version.removeprefix("v"))

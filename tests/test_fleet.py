@@ -286,7 +286,7 @@ def test_json_schema_is_stable() -> None:
                                   "high_blast_flags", "repos", "org", "audit", "trends"]
     assert SCHEMA["$defs"]["repo"]["required"] == ["source", "repo", "url", "path", "team", "team_name", "owner", "error", "version",
                                                    "release", "profile", "stacks", "agents", "skills", "mcp_servers", "flags",
-                                                   "findings", "posture_error", "capabilities", "skipped_files", "dates",
+                                                   "findings", "posture_error", "exceptions", "capabilities", "skipped_files", "dates",
                                                    "releases_behind", "on_latest", "risk"]
     assert SCHEMA["$defs"]["flag"]["properties"]["code"]["enum"] == list(report_module.FLAGS)
     assert set(SCHEMA["$defs"]["org"]["required"]) == set(report_module.org_figures([], None, {"promotion_candidates": [], "registry_duplicates": []}))

@@ -19,7 +19,7 @@ def answers(**changes: object) -> dict:
 
 @pytest.mark.parametrize("profile", list(FOUNDATION.profiles))
 def test_every_profile_is_sandboxed_fail_closed_with_no_escape(profile):
-    sandbox = render.settings(FOUNDATION, answers(permission_profile=profile))["sandbox"]
+    sandbox = render.settings(FOUNDATION, answers(permission_profile=profile), "1.0.0")["sandbox"]
     assert sandbox["enabled"] is True
     assert sandbox["failIfUnavailable"] is SANDBOX_DATA["fail_if_unavailable"] is True
     assert sandbox["allowUnsandboxedCommands"] is False
@@ -28,7 +28,7 @@ def test_every_profile_is_sandboxed_fail_closed_with_no_escape(profile):
 
 
 def test_secrets_are_unreadable_and_foundation_files_unwritable():
-    sandbox = render.settings(FOUNDATION, answers())["sandbox"]
+    sandbox = render.settings(FOUNDATION, answers(), "1.0.0")["sandbox"]
     deny_read = sandbox["filesystem"]["denyRead"]
     for home_secret in ("~/.ssh", "~/.aws", "~/.config/gcloud", "~/.azure", "~/.kube/config", "~/.git-credentials"):
         assert home_secret in deny_read
@@ -40,17 +40,17 @@ def test_secrets_are_unreadable_and_foundation_files_unwritable():
 
 def test_network_is_the_orgs_hosts_the_stacks_registries_the_profiles_and_the_teams():
     rendered = render.settings(FOUNDATION, answers(permission_profile="elevated", stacks=["node", "go"],
-                                                    extra_network_hosts=["artifacts.internal.example.com"]))
+                                                    extra_network_hosts=["artifacts.internal.example.com"]), "1.0.0")
     expected = [*SANDBOX_DATA["network"], *FOUNDATION.stacks["node"]["network"], *FOUNDATION.stacks["go"]["network"],
                 *FOUNDATION.profiles["elevated"]["network"], "artifacts.internal.example.com"]
     assert rendered["sandbox"]["network"]["allowedDomains"] == expected
     assert rendered["sandbox"]["filesystem"]["allowWrite"] == [*FOUNDATION.stacks["node"]["caches"], *FOUNDATION.stacks["go"]["caches"]]
-    python_only = render.settings(FOUNDATION, answers(stacks=["python"]))["sandbox"]
+    python_only = render.settings(FOUNDATION, answers(stacks=["python"]), "1.0.0")["sandbox"]
     assert not set(FOUNDATION.stacks["node"]["network"]) & set(python_only["network"]["allowedDomains"])
 
 
 def test_unsandboxed_commands_are_listed_and_the_risky_ones_always_ask():
-    rendered = render.settings(FOUNDATION, answers(stacks=["docker"]))
+    rendered = render.settings(FOUNDATION, answers(stacks=["docker"]), "1.0.0")
     entries = SANDBOX_DATA["unsandboxed_commands"]
     assert rendered["sandbox"]["excludedCommands"] == [f"{e['command']}:*" for e in entries]
     for entry in entries:

@@ -102,7 +102,7 @@ def test_release_reaches_the_team_and_keeps_every_edit(team, template_repo):
     assert manifest["template_version"] == "0.2.0"
     review = (team / ".claude/skills/code-review/SKILL.md").read_bytes()
     assert b"authorisation test" in review
-    assert {"name": "code-review", "version": "1.1.0", "sha256": hashlib.sha256(review).hexdigest()} in manifest["skills"]
+    assert {"name": "code-review", "version": "1.1.0", "sha256": hashlib.sha256(review).hexdigest(), "delivery": "copy"} in manifest["skills"]
     for path, digest in manifest["files"].items():
         if path != ORG_RULES_NEW:  # carries the team's edit, reported as such
             assert hashlib.sha256((team / path).read_bytes()).hexdigest() == digest, path

@@ -27,6 +27,7 @@ COMMAND_MODULES = {
     "fleet": "report on every team repository at once",
     "rollout": "roll a release out to every team repository",
     "demo": "try the version flow in a folder: release, render a team, release again, update the team",
+    "tune": "propose rule changes from real decisions (audit logs, OpenTelemetry)",
 }
 
 

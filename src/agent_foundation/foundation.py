@@ -81,6 +81,9 @@ class Foundation:
     client: dict[str, Any] = dataclasses.field(default_factory=dict)  # client.yml: minimum version, sandbox
     agents: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     programs: dict[str, Any] = dataclasses.field(default_factory=dict)  # programs.yml: what the guard knows of programs
+    telemetry: dict[str, Any] = dataclasses.field(default_factory=dict)
+    context_budget: dict[str, Any] = dataclasses.field(default_factory=dict)
+    marketplace_location: str = ""
 
     @property
     def recommended_skills(self) -> list[str]:
@@ -124,6 +127,9 @@ def load_foundation(root: Path | str) -> Foundation:
     client = _read_yaml(root / "client.yml", problems) or {}
     agents = (_read_yaml(root / "agents.yml", problems) or {}).get("agents") or {}
     programs = _read_yaml(root / "programs.yml", problems) or {}
+    telemetry = _read_yaml(root / "telemetry.yml", problems) or {}
+    context_budget = _read_yaml(root / "context-budget.yml", problems) or {}
+    marketplace = _read_yaml(root / "marketplace.yml", problems) or {}
 
     _check_policy(root / "policy.yml", policy or {}, problems)
     _check_programs(root / "programs.yml", programs, problems)
@@ -133,9 +139,16 @@ def load_foundation(root: Path | str) -> Foundation:
     _check_servers(root / "mcp-servers.yml", servers, problems)
     _check_agents(root / "agents.yml", agents, problems)
     _check_migrations(root / "migrations.yml", _read_yaml(root / "migrations.yml", problems) or {}, problems)
+    _check_telemetry(root / "telemetry.yml", telemetry, problems)
+    _check_context_budget(root / "context-budget.yml", context_budget, problems)
+    location = marketplace.get("location") or ""
+    if not isinstance(location, str) or (location and not re.match(r"^(https?://|ssh://|git@|gh:)\S+$", location)):
+        problems.add(root / "marketplace.yml", "location", f"{location!r} is not a git URL",
+                     'give the org\'s git URL of this repository (https://..., ssh://..., git@host:path, gh:ORG/REPO), or ""')
     if problems.problems:
         raise FoundationError(problems.problems)
-    return Foundation(root, org_rules or "", policy or {}, profiles, stacks, skills, servers, client, agents, programs)
+    return Foundation(root, org_rules or "", policy or {}, profiles, stacks, skills, servers, client, agents, programs,
+                      telemetry, context_budget, location if isinstance(location, str) else "")
 
 
 def _read_text(path: Path, problems: _Collector) -> str | None:
@@ -414,6 +427,64 @@ def _check_migrations(path: Path, data: dict[str, Any], problems: _Collector) ->
                 problems.add(path, f"{where}.{key}", "needs a from and a to in every entry", "write {from: old, to: new}")
             elif not MIGRATION_KINDS[key] and not all(isinstance(v, str) and v for v in value):
                 problems.add(path, f"{where}.{key}", "must list skill names", "write [skill-name]")
+
+
+OTLP_PROTOCOLS = ("grpc", "http/json", "http/protobuf")
+OTEL_SIGNALS = ("logs", "metrics")
+# What an OpenTelemetry event may carry beyond names, decisions and sizes (each can hold code or secrets).
+OTEL_CONTENT = ("user_prompts", "tool_details", "tool_content", "assistant_responses", "raw_api_bodies")
+HTTP_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+
+
+def otlp_endpoint_problem(endpoint: Any) -> str | None:
+    """Why an OTLP collector URL cannot be used, or None (shared by telemetry.yml and --otel-endpoint)."""
+    if not isinstance(endpoint, str) or not HTTP_URL.match(endpoint):
+        return f"{endpoint!r} is not an http(s) URL"
+    return None
+
+
+def _check_telemetry(path: Path, data: dict[str, Any], problems: _Collector) -> None:
+    """telemetry.yml: the org's OpenTelemetry collector and which content its events may carry."""
+    collector = data.get("collector")
+    if not isinstance(collector, dict):
+        problems.add(path, "collector", "is missing", "restore the collector section from the last release")
+        collector = {}
+    endpoint = collector.get("endpoint") or ""
+    if endpoint and otlp_endpoint_problem(endpoint):
+        problems.add(path, "collector.endpoint", otlp_endpoint_problem(endpoint), 'give the collector\'s base URL, e.g. "https://otel.example.com:4318", or "" to set it with --otel-endpoint')
+    if collector.get("protocol") not in OTLP_PROTOCOLS:
+        problems.add(path, "collector.protocol", f"{collector.get('protocol')!r} is not one of {', '.join(OTLP_PROTOCOLS)}", "set protocol: http/json (or grpc, http/protobuf)")
+    signals = collector.get("signals")
+    if not isinstance(signals, list) or not signals or any(s not in OTEL_SIGNALS for s in signals):
+        problems.add(path, "collector.signals", f"{signals!r} is not a list of {', '.join(OTEL_SIGNALS)}", "write signals: [logs, metrics]")
+    intervals = collector.get("export_interval_seconds") or {}
+    for signal in OTEL_SIGNALS:
+        value = intervals.get(signal) if isinstance(intervals, dict) else None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            problems.add(path, f"collector.export_interval_seconds.{signal}", f"{value!r} is not a whole number of seconds", f"set {signal}: 5 (or any number of seconds from 1)")
+    content = data.get("content")
+    if not isinstance(content, dict):
+        problems.add(path, "content", "is missing", "restore the content section from the last release (every flag false)")
+        return
+    for key, value in content.items():
+        if key not in OTEL_CONTENT:
+            problems.add(path, f"content.{key}", "is not a kind of content the client can log", f"use {', '.join(OTEL_CONTENT)}")
+        elif not isinstance(value, bool):
+            problems.add(path, f"content.{key}", f"{value!r} is not true or false", f"set {key}: false")
+
+
+CONTEXT_BUDGET_PARTS = ("org_rules", "skill_listing", "total")
+
+
+def _check_context_budget(path: Path, data: dict[str, Any], problems: _Collector) -> None:
+    budget = data.get("per_request")
+    for part in CONTEXT_BUDGET_PARTS:
+        value = budget.get(part) if isinstance(budget, dict) else None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            problems.add(path, f"per_request.{part}", f"{value!r} is not a number of characters", f"set {part}: to the most characters the foundation may add to every request, e.g. 4000")
+    ratio = data.get("chars_per_token")
+    if not isinstance(ratio, (int, float)) or isinstance(ratio, bool) or not 1 <= ratio <= 10:
+        problems.add(path, "chars_per_token", f"{ratio!r} is not a number between 1 and 10", "set chars_per_token: 3.5")
 
 
 def _check_servers(path: Path, servers: Any, problems: _Collector) -> None:

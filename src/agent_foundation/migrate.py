@@ -134,6 +134,39 @@ def apply_renamed_edits(repo: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def _head_file(repo: Path, path: str) -> bytes | None:
+    result = subprocess.run(["git", "show", f"HEAD:{path}"], cwd=repo, capture_output=True, timeout=60)
+    return result.stdout if result.returncode == 0 else None
+
+
+def keep_edited_skill_copies(repo: Path, history: Any) -> None:
+    """After: a team that moved from skill copies to plugins keeps every registry skill it had edited, as its
+    own copy under .claude/skills/<name>/ (from the last commit: Copier has just removed the rendered copies).
+    The posture check names each such copy, so the edit can be proposed to the platform team."""
+    answers = yaml.safe_load((repo / ANSWERS).read_text(encoding="utf-8")) or {}
+    old_text = _head_file(repo, ".claude/foundation/manifest.json")
+    if answers.get("skills_delivery") != "plugin" or old_text is None:
+        return
+    old = json.loads(old_text)
+    if old.get("skills_delivery", "copy") != "copy":
+        return
+    files = old.get("files") or {}
+    for entry in old.get("skills") or []:
+        prefix = f".claude/skills/{entry['name']}/"
+        mine = {path: digest for path, digest in files.items() if path.startswith(prefix)}
+        contents = {path: _head_file(repo, path) for path in mine}
+        edited = [path for path, digest in mine.items() if contents[path] is not None and history.sha256(contents[path]) != digest]
+        if not edited:
+            continue
+        for path, content in contents.items():
+            if content is not None:
+                (repo / path).parent.mkdir(parents=True, exist_ok=True)
+                (repo / path).write_bytes(content)
+        subprocess.run(["git", "add", "--", prefix], cwd=repo, check=True, timeout=60)
+        warn(f"skill {entry['name']} now comes as a plugin; your edited copy stays in {prefix} as your own "
+             "(propose the edit to the platform team, then delete it)")
+
+
 def offer_new_skills(repo: Path, manifest: dict[str, Any]) -> None:
     """Add recommended skills new to the registry to the team's answers, so the update renders them."""
     sys.path.insert(0, str(TEMPLATE_ROOT / "src"))  # this process's own checkout: no other version is loaded
@@ -166,6 +199,7 @@ def main(stage: str) -> int:
     version_to = os.environ.get("VERSION_PEP440_TO") or os.environ.get("VERSION_TO") or "0"
     if stage == "after":
         apply_renamed_edits(repo)
+        keep_edited_skill_copies(repo, _history())
         return 0
     history = _history()
     manifest = history.read_manifest(repo)

@@ -25,6 +25,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from . import context_budget
 from .foundation import (
     SEMVER,
     SKILL_NAME,
@@ -366,6 +367,29 @@ def _profile_problems(root: Path, foundation: Foundation) -> list[Problem]:
     return problems
 
 
+CLIENT_PACKAGE = "@anthropic-ai/claude-code"
+
+
+def tested_client_version(root: Path) -> str | None:
+    """The Claude Code version the tests run (package.json pins it exactly), or None without a package.json."""
+    try:
+        package = json.loads((Path(root) / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return str((package.get("devDependencies") or {}).get(CLIENT_PACKAGE) or "") or None
+
+
+def _client_problems(root: Path, foundation: Foundation) -> list[Problem]:
+    """The managed floor's requiredMinimumVersion may not exceed the client the tests prove."""
+    minimum = parse_version(foundation.client["minimum_version"])
+    tested = tested_client_version(root)
+    if tested and parse_version(tested) and minimum > parse_version(tested):
+        return [Problem("foundation/client.yml", "minimum_version",
+                        f"{foundation.client['minimum_version']} is newer than the client the tests run ({tested}, package.json)",
+                        f"pin {CLIENT_PACKAGE} to that version in package.json and run the tests, or lower minimum_version")]
+    return []
+
+
 def check(root: Path, *, tag: str | None = None, marketplace: bool = True) -> list[Problem]:
     """Every problem in the registry at `root` (the template checkout). Empty list = ready to release.
 
@@ -384,6 +408,8 @@ def check(root: Path, *, tag: str | None = None, marketplace: bool = True) -> li
         problems.extend(_metadata_problems(root, foundation))
         problems.extend(_server_problems(foundation))
         problems.extend(_profile_problems(root, foundation))
+        problems.extend(_client_problems(root, foundation))
+        problems.extend(context_budget.problems(foundation))
         tag = tag or last_release_tag(root, merged=True)
         if tag:
             problems.extend(version_bump_problems(root, foundation, tag))
@@ -392,6 +418,14 @@ def check(root: Path, *, tag: str | None = None, marketplace: bool = True) -> li
 
             problems.extend(marketplace_module.staleness_problems(root, foundation))
     return _unique(problems)
+
+
+def _loaded(root: Path) -> Foundation | None:
+    """foundation/, or None when it does not load (check() reports its problems)."""
+    try:
+        return load_foundation(root / "foundation")
+    except FoundationError:
+        return None
 
 
 def _unique(problems: Iterable[Problem]) -> list[Problem]:
@@ -416,9 +450,17 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"agent-foundation: {root} has no foundation/ folder; run inside the agent-foundation checkout or pass --root", file=sys.stderr)
         return 2
     problems = check(root, tag=args.since)
+    foundation = _loaded(root)
     if args.json:
-        print(json.dumps({"ok": not problems, "problems": [dataclasses.asdict(p) for p in problems]}, indent=2))
-    elif problems:
+        costs = context_budget.measure(foundation) if foundation else []
+        print(json.dumps({"ok": not problems, "problems": [dataclasses.asdict(p) for p in problems],
+                          "context": [dataclasses.asdict(c) for c in costs]}, indent=2))
+        return 1 if problems else 0
+    if foundation:
+        print(f"per-request context ({context_budget.BUDGET_FILE}):")
+        for line in context_budget.report(foundation):
+            print(f"  {line}")
+    if problems:
         print(f"registry check: {len(problems)} problem(s)")
         for problem in problems:
             print(f"  - {problem.file}: {problem.field}: {problem.message}\n      fix: {problem.fix}")

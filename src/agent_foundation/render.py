@@ -7,10 +7,12 @@ Only PyYAML and the standard library may be imported here (see foundation.py).
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 import hashlib
 import json
 import re
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -328,6 +330,54 @@ def extra_mcp_server_errors(foundation: Foundation, extra: Any) -> list[str]:
     return errors
 
 
+# What a team may have excused, for a while, with the platform team's approval: each kind names the posture
+# finding it turns into a warning (check.py applies them), and what `name` is.
+EXCEPTION_KINDS = {
+    "mcp-server": "the name of an MCP server outside the vetted registry (finding mcp-server-unvetted)",
+    "foundation-file": "the path of a foundation-owned file the team edited (finding foundation-file-edited)",
+}
+EXCEPTION_FIELDS = ("kind", "name", "reason", "approved_by", "expires")
+EXCEPTION_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def exception_errors(exceptions: Any) -> list[str]:
+    """Why the team's `exceptions` answer cannot be accepted; empty when it can. An expired date is accepted
+    here (the posture check fails on it, naming it), so renewing is the only fix a team needs."""
+    if exceptions in (None, "", []):
+        return []
+    example = ('[{"kind": "mcp-server", "name": "jira", "reason": "pilot", "approved_by": "security@example.com", '
+               '"expires": "2026-12-31"}]')
+    if not isinstance(exceptions, list):
+        return [f"exceptions must be a list of exceptions, e.g. {example}"]
+    errors = []
+    for index, entry in enumerate(exceptions):
+        where = f"exceptions[{index}]"
+        if not isinstance(entry, dict):
+            errors.append(f"{where} must be a mapping with {', '.join(EXCEPTION_FIELDS)}, e.g. {example}")
+            continue
+        unknown = sorted(set(entry) - set(EXCEPTION_FIELDS))
+        if unknown:
+            errors.append(f"{where}: {', '.join(unknown)} is not a field of an exception; use {', '.join(EXCEPTION_FIELDS)}")
+        if entry.get("kind") not in EXCEPTION_KINDS:
+            errors.append(f"{where}.kind {entry.get('kind')!r} is not one of {', '.join(EXCEPTION_KINDS)}")
+        for field in ("name", "reason", "approved_by"):
+            if not isinstance(entry.get(field), str) or not entry.get(field).strip():
+                errors.append(f"{where}.{field} is missing: give {'who approved it (an email or a team handle)' if field == 'approved_by' else 'the ' + field}")
+        expires = str(entry.get("expires") or "")
+        try:
+            valid = bool(EXCEPTION_DATE.match(expires)) and bool(datetime.date.fromisoformat(expires))
+        except ValueError:
+            valid = False
+        if not valid:
+            errors.append(f"{where}.expires {entry.get('expires')!r} is not a date YYYY-MM-DD; give the day the exception ends, e.g. 2026-12-31")
+    return errors
+
+
+def canonical_exceptions(exceptions: Any) -> list[dict[str, str]]:
+    """The exceptions as policy.json carries them: the five fields as strings (YAML may read a date as a date)."""
+    return [{field: str(entry.get(field, "")) for field in EXCEPTION_FIELDS} for entry in exceptions or []]
+
+
 def _canonical(value: Any) -> Any:
     """Team-provided JSON with its keys sorted: the answers file stores mappings sorted, and the same
     answers must always render the same bytes (the manifest hashes them)."""
@@ -343,8 +393,8 @@ def _merge_team_settings(rendered: dict[str, Any], extra: dict[str, Any]) -> dic
             for event, entries in value.items():
                 rendered["hooks"].setdefault(event, [])
                 rendered["hooks"][event] = rendered["hooks"][event] + [e for e in entries if e not in rendered["hooks"][event]]
-        elif key == "env":
-            rendered["env"] = {**value, **rendered["env"]}
+        elif key == "env" or (key in ("enabledPlugins", "extraKnownMarketplaces") and key in rendered):
+            rendered[key] = {**value, **rendered[key]}  # the team adds; the foundation's entries win
         else:
             rendered[key] = value
     return rendered
@@ -364,7 +414,49 @@ def hooks_config() -> dict[str, Any]:
     return hooks
 
 
-def settings(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any]:
+# ---------------------------------------------------------------- registry skills: by copy or by link
+
+SKILLS_DELIVERY = ("copy", "plugin")
+MARKETPLACE_NAME = "agent-foundation"  # the registry's plugin marketplace (marketplace.py generates it)
+
+
+def skills_delivery(answers: dict[str, Any]) -> str:
+    return answers.get("skills_delivery") or "copy"
+
+
+def copied_skills(answers: dict[str, Any]) -> list[str]:
+    """The registry skills rendered as copies under .claude/skills/ (none when they come as plugins)."""
+    return list(answers.get("skills") or []) if skills_delivery(answers) == "copy" else []
+
+
+def marketplace_source(location: str) -> dict[str, str]:
+    """The client's marketplace source for the registry: a git URL, a GitHub shorthand, or a local folder."""
+    if location.startswith("gh:"):
+        return {"source": "github", "repo": location[3:].removesuffix(".git")}
+    if re.match(r"^(https?|ssh|git|file)://", location) or re.match(r"^[\w.-]+@[\w.-]+:", location):
+        return {"source": "git", "url": location}
+    return {"source": "directory", "path": location}
+
+
+def plugin_settings(answers: dict[str, Any]) -> dict[str, Any]:
+    """extraKnownMarketplaces + enabledPlugins for a team that receives its registry skills as plugins."""
+    if skills_delivery(answers) != "plugin":
+        return {}
+    return {
+        "extraKnownMarketplaces": {MARKETPLACE_NAME: {"source": marketplace_source(answers["_marketplace"])}},
+        "enabledPlugins": {f"{name}@{MARKETPLACE_NAME}": True for name in answers.get("skills") or []},
+    }
+
+
+def telemetry_resource_attributes(answers: dict[str, Any], version: str) -> str:
+    """OTEL_RESOURCE_ATTRIBUTES for the team's sessions: the org's collector (managed settings) tells the teams
+    apart by these. Values are percent-encoded, as the OpenTelemetry format requires for , and =."""
+    labels = {"team.id": answers["team_slug"], "agent_foundation.profile": answers["permission_profile"],
+              "agent_foundation.version": version}
+    return ",".join(f"{key}={urllib.parse.quote(str(value), safe='')}" for key, value in labels.items())
+
+
+def settings(foundation: Foundation, answers: dict[str, Any], version: str = "unreleased") -> dict[str, Any]:
     profile = foundation.profiles[answers["permission_profile"]]
     rules = permission_rules(foundation, answers)
     rendered = {
@@ -381,7 +473,11 @@ def settings(foundation: Foundation, answers: dict[str, Any]) -> dict[str, Any]:
         "sandbox": team_sandbox(foundation, answers),
         "enableAllProjectMcpServers": False,
         "enabledMcpjsonServers": list(answers.get("mcp_servers") or []) + list(answers.get("extra_mcp_servers") or {}),
-        "env": {"AGENT_FOUNDATION_TEAM": answers["team_slug"]},
+        "env": {
+            "AGENT_FOUNDATION_TEAM": answers["team_slug"],
+            "OTEL_RESOURCE_ATTRIBUTES": telemetry_resource_attributes(answers, version),
+        },
+        **plugin_settings(answers),
     }
     return _merge_team_settings(rendered, dict(answers.get("extra_settings") or {}))
 
@@ -473,6 +569,7 @@ def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dic
             },
         },
         "audit": {"path": answers.get("audit_log") or DEFAULT_AUDIT_LOG},
+        "exceptions": canonical_exceptions(answers.get("exceptions")),
         "team_settings_keys": sorted(TEAM_SETTINGS_KEYS),
         "client": {"minimum_version": foundation.client["minimum_version"]},
         "agents": agents.floors(foundation, answers),
@@ -566,7 +663,7 @@ def generated_files(foundation: Foundation, answers: dict[str, Any], version: st
     """Every foundation-owned file whose content is computed here, by its path in the team repository: the
     foundation's own (policy, changelog) and each chosen agent's native files (agents/<name>.py)."""
     return {
-        **agents.generated_files(foundation, answers),
+        **agents.generated_files(foundation, answers, version),
         ".claude/foundation/policy.json": dumps(policy_file(foundation, answers, version)),
         PROGRAM_TABLE_FILE: program_table(foundation),
         ".claude/foundation/CHANGELOG.md": changelog(foundation),
@@ -594,7 +691,7 @@ def manifest(foundation: Foundation, answers: dict[str, Any], version: str, temp
     files: dict[str, str | bytes] = {}
     files.update(generated_files(foundation, answers, version))
     files.update(verbatim_files(template_root))
-    files.update(skill_files(foundation, answers.get("skills") or []))
+    files.update(skill_files(foundation, copied_skills(answers)))
     return {
         "schema": SCHEMA_VERSION,
         "template_version": version,
@@ -602,11 +699,13 @@ def manifest(foundation: Foundation, answers: dict[str, Any], version: str, temp
         "profile": answers["permission_profile"],
         "stacks": list(answers.get("stacks") or []),
         "agents": agents.chosen(answers),
+        "skills_delivery": skills_delivery(answers),
         "skills": [
             {
                 "name": name,
                 "version": foundation.skills[name].version,
                 "sha256": sha256(foundation.skills[name].files["SKILL.md"]),
+                "delivery": skills_delivery(answers),
             }
             for name in answers.get("skills") or []
         ],
@@ -621,6 +720,8 @@ def manifest(foundation: Foundation, answers: dict[str, Any], version: str, temp
         ],
         "registry_skills": sorted(foundation.skills),
         "client_minimum_version": foundation.client["minimum_version"],
-        "answers": {key: value for key, value in answers.items() if value is not None},
+        # default=str: a YAML answer may hold a date (an exception's expires written without quotes)
+        "answers": json.loads(json.dumps({key: value for key, value in answers.items()
+                                          if value is not None and not key.startswith("_")}, default=str)),
         "files": {path: sha256(content) for path, content in sorted(files.items())},
     }

@@ -62,7 +62,8 @@ def run_claude(
             # The rendered .mcp.json would have the client start npx servers at every session: slow, and not
             # what these tests are about (`claude mcp list` covers the servers).
             kwargs["args"] = [*NO_MCP_SERVERS, *kwargs.get("args", ())]
-        return _run_claude(repo, script, mock=mock_api, claude_bin=claude_bin, **kwargs)
+        kwargs.setdefault("claude_bin", claude_bin)  # a test may wrap the client (e.g. in a mount namespace)
+        return _run_claude(repo, script, mock=mock_api, **kwargs)
 
     return run
 

@@ -27,10 +27,10 @@ def chosen(answers: dict[str, Any]) -> list[str]:
     return ["claude-code", *[name for name in REGISTRY if name != "claude-code" and name in names]]
 
 
-def generated_files(foundation: Any, answers: dict[str, Any]) -> dict[str, str]:
+def generated_files(foundation: Any, answers: dict[str, Any], version: str = "unreleased") -> dict[str, str]:
     files: dict[str, str] = {}
     for name in chosen(answers):
-        files.update(REGISTRY[name].files(foundation, answers))
+        files.update(REGISTRY[name].files(foundation, answers, version))
     return files
 
 

@@ -10,9 +10,9 @@ from .. import render
 NAME = "claude-code"
 
 
-def files(foundation: Any, answers: dict[str, Any]) -> dict[str, str]:
+def files(foundation: Any, answers: dict[str, Any], version: str = "unreleased") -> dict[str, str]:
     return {
-        ".claude/settings.json": render.dumps(render.settings(foundation, answers)),
+        ".claude/settings.json": render.dumps(render.settings(foundation, answers, version)),
         ".mcp.json": render.dumps(render.mcp_config(foundation, answers)),
         ".claude/rules/org-rules.md": render.org_rules(foundation, answers),
         ".claude/.gitignore": render.claude_gitignore(),

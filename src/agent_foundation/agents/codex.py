@@ -131,7 +131,7 @@ def command_rules(foundation: Any, answers: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def files(foundation: Any, answers: dict[str, Any]) -> dict[str, str]:
+def files(foundation: Any, answers: dict[str, Any], version: str = "unreleased") -> dict[str, str]:
     return {
         CONFIG: _toml.dumps(config(foundation, answers), HEADER),
         HOOKS: render.dumps(hooks()),

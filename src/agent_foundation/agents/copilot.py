@@ -38,7 +38,7 @@ def hooks() -> dict[str, Any]:
         {"type": "command", "bash": guard_command(NAME), "timeoutSec": GUARD_TIMEOUT_SECONDS}]}}
 
 
-def files(foundation: Any, answers: dict[str, Any]) -> dict[str, str]:
+def files(foundation: Any, answers: dict[str, Any], version: str = "unreleased") -> dict[str, str]:
     return {
         INSTRUCTIONS: instructions(foundation, answers),
         SETTINGS: render.dumps(settings(foundation, answers)),

@@ -65,7 +65,7 @@ def hooks() -> dict[str, Any]:
     return {"version": 1, "hooks": events}
 
 
-def files(foundation: Any, answers: dict[str, Any]) -> dict[str, str]:
+def files(foundation: Any, answers: dict[str, Any], version: str = "unreleased") -> dict[str, str]:
     return {
         RULE: rule(foundation, answers),
         CLI: render.dumps({"permissions": permissions(foundation, answers)}),

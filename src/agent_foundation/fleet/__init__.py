@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", nargs="?", const="-", metavar="FILE", help="write the report as JSON (docs/fleet-schema.json) to FILE or stdout")
     parser.add_argument("--markdown", nargs="?", const="-", metavar="FILE", help="write a Markdown report to FILE or stdout")
     parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML page with charts")
+    parser.add_argument("--sarif", metavar="FILE", help="write every repository's posture findings as SARIF 2.1.0 (for code scanning)")
     parser.add_argument("--top", type=int, default=25, metavar="N", help="rows shown in the terminal table (default 25; 0 = all)")
     parser.add_argument("--shard", metavar="I/N", help="scan only shard I of N (by a hash of each source) and write its part with --json, for `fleet merge`")
     parser.add_argument("--incremental", type=Path, metavar="STATE", help="reuse the rows of repositories whose HEAD (or, without git, files) did not change since the run that wrote STATE")

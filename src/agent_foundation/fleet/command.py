@@ -338,6 +338,12 @@ def run(args: argparse.Namespace) -> int:
             out.write(output_html.render(data))
         if not wrote_stdout:
             print(f"wrote {args.html}", file=sys.stderr)
+    if args.sarif:
+        from . import output_sarif
+
+        with _output(args.sarif) as out:
+            out.write(json.dumps(output_sarif.render(data, Path(args.root)), indent=2) + "\n")
+        wrote_stdout |= args.sarif == "-"
     if not wrote_stdout:
         output_terminal.show(data, top=args.top, stderr_only=False)
     read = [r for r in data["repos"] if not r["error"]]

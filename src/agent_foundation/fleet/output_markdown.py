@@ -100,6 +100,13 @@ def render(data: dict[str, Any]) -> str:
     if org["findings_by_code"]:
         lines += ["## Posture findings", ""]
         lines += _table(["finding", "count"], [[f["code"], f["count"]] for f in org["findings_by_code"]])
+    exceptions = data.get("exceptions") or {}
+    if exceptions.get("all"):
+        lines += [f"## Exceptions ({exceptions['total']}; {len(exceptions['expired'])} expired, "
+                  f"{len(exceptions['expiring'])} expiring within {exceptions['expiring_within_days']} days)", ""]
+        lines += _table(["team", "kind", "name", "expires", "days left", "status", "approved by", "reason"],
+                        [[e["team"], e["kind"], e["name"], e["expires"], e["days_left"], e["status"], e["approved_by"], e["reason"]]
+                         for e in exceptions["all"]])
     lines += ["## Registry skills in use", ""]
     lines += _table(["skill", "repositories", "current", "stale", "modified"],
                     [[s["name"], s["repos"], s["current"], s["stale"], s["modified"]] for s in org["reuse"]["by_skill"]])

@@ -95,6 +95,14 @@ def show(data: dict[str, Any], *, top: int = 25, console: Console | None = None,
         console.print(f"Onboarding: first commit to foundation render, median {_num(onboarding['median_days'])} days, "
                       f"p90 {_num(onboarding['p90_days'])} ({onboarding['repos_with_history']} repositories with history, "
                       f"{onboarding['rendered_in_first_commit']} rendered in their first commit)")
+    exceptions = data.get("exceptions") or {}
+    if exceptions.get("all"):
+        console.print(f"[bold]Exceptions[/] ({exceptions['total']}): {len(exceptions['expired'])} expired, "
+                      f"{len(exceptions['expiring'])} expiring within {exceptions['expiring_within_days']} days")
+        for entry in exceptions["expired"] + exceptions["expiring"]:
+            style = "red" if entry["status"] == "expired" else "yellow"
+            console.print(f"  [{style}]{entry['status']}[/] {_escape(str(entry['team']))}: {entry['kind']} "
+                          f"{_escape(entry['name'])}, expires {entry['expires']} ({entry['days_left']} days), approved by {_escape(entry['approved_by'])}")
     console.print(f"[bold]Organisation[/]: on latest {adoption['on_latest']}/{org['scanned']} ({pct(adoption['on_latest_fraction'])}), "
                   f"reuse fraction {pct(org['reuse']['fraction'])} ({org['reuse']['registry_skills_in_use']} registry / "
                   f"{org['reuse']['local_skills_in_use']} team-local skills), {org['teams_with_findings']} teams with findings, "

@@ -132,6 +132,33 @@ def build(rows: list[dict[str, Any]], context: dict[str, Any], *, audit: dict[st
                            default_skills=context.get("default_skills") or [], registry_docs=docs_count(registry_docs)),
         "audit": audit,
         "trends": None,
+        "exceptions": exceptions_summary(rows, generated_at),
+    }
+
+
+EXPIRING_DAYS = 30
+
+
+def exceptions_summary(rows: list[dict[str, Any]], generated_at: str | None) -> dict[str, Any]:
+    """Every team's exceptions, dated against the report's day: expired, or expiring within 30 days."""
+    today = (datetime.datetime.fromisoformat(generated_at).date() if generated_at
+             else datetime.datetime.now(datetime.timezone.utc).date())
+    listed = []
+    for row in rows:
+        for entry in row.get("exceptions") or []:
+            try:
+                days = (datetime.date.fromisoformat(entry["expires"]) - today).days
+            except ValueError:
+                days = -1  # an unreadable date counts as ended, as in check.py
+            status = "expired" if days < 0 else "expiring" if days <= EXPIRING_DAYS else "live"
+            listed.append({"team": row["team"], "source": row["source"], **entry, "days_left": days, "status": status})
+    listed.sort(key=lambda e: (e["days_left"], str(e["team"]), e["name"]))
+    return {
+        "expiring_within_days": EXPIRING_DAYS,
+        "total": len(listed),
+        "expired": [e for e in listed if e["status"] == "expired"],
+        "expiring": [e for e in listed if e["status"] == "expiring"],
+        "all": listed,
     }
 
 

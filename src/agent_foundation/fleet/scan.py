@@ -142,7 +142,7 @@ def _renders_sandbox(foundation: Foundation) -> bool:
     """Whether today's release renders settings.json with the OS sandbox on (read from a sample render)."""
     try:
         profile = next(iter(foundation.profiles))
-        sample = render.settings(foundation, {"permission_profile": profile, "team_slug": "sample", "stacks": []})
+        sample = render.settings(foundation, {"permission_profile": profile, "team_slug": "sample", "stacks": []}, "sample")
     except Exception:  # noqa: BLE001 - a foundation this code does not know: judge no repository by it
         return False
     sandbox = sample.get("sandbox")
@@ -200,6 +200,7 @@ def empty_row(label: str, path: Path | None, url: str | None = None, error: str 
         "mcp_servers": [],
         "flags": [],
         "findings": [],
+        "exceptions": [],
         "posture_error": None,
         "capabilities": None,
         "skipped_files": [],
@@ -281,6 +282,7 @@ def _scan(ctx: Context, repo_path: Path, row: dict[str, Any]) -> None:
     settings = _scan_settings(ctx, files, row)
     _scan_skills(ctx, files, row, manifest)
     _scan_mcp(ctx, files, row, settings)
+    _scan_exceptions(files, row)
     _scan_hook_scripts(files, row, manifest)
     row["capabilities"] = capabilities(ctx, files, row, settings)
     if ctx.git_history:
@@ -432,6 +434,15 @@ def _hook_entries(hooks: Any, event: str) -> list[tuple[str, str]]:
     return out
 
 
+def _scan_exceptions(files: RepoFiles, row: dict[str, Any]) -> None:
+    """The team's exceptions (its `exceptions` answer, as rendered into policy.json); the report dates them."""
+    policy, _ = _read_json(files, POLICY)
+    entries = policy.get("exceptions") if isinstance(policy, dict) else None
+    fields = ("kind", "name", "reason", "approved_by", "expires")
+    row["exceptions"] = [{field: str(entry.get(field) or "") for field in fields}
+                         for entry in entries or [] if isinstance(entry, dict)]
+
+
 def _check_hooks(ctx: Context, files: RepoFiles, settings: dict[str, Any], row: dict[str, Any]) -> None:
     actual = settings.get("hooks") if isinstance(settings.get("hooks"), dict) else {}
     if settings.get("disableAllHooks") is True:
@@ -519,7 +530,8 @@ def _scan_skills(ctx: Context, repo: RepoFiles, row: dict[str, Any], manifest: d
         if content is not None:
             content = content[:MAX_SKILL_BYTES]
         digest = render.sha256(content) if content is not None else None
-        if name in rendered or name in ctx.registry_skills:
+        linked = (rendered.get(name) or {}).get("delivery") == "plugin"  # a team copy beside the plugin is the team's
+        if not linked and (name in rendered or name in ctx.registry_skills):
             registry_version, registry_sha = ctx.registry_skills.get(name, (None, None))
             entry = rendered.get(name) or {}
             version = str(entry.get("version") or "") or None
@@ -537,7 +549,7 @@ def _scan_skills(ctx: Context, repo: RepoFiles, row: dict[str, Any], manifest: d
                 status = "withdrawn"  # rendered from the registry, no longer in it
             row["skills"]["registry"].append({
                 "name": name, "version": version, "registry_version": registry_version,
-                "status": status, "stale": stale, "modified": modified,
+                "status": status, "stale": stale, "modified": modified, "delivery": "copy",
             })
         else:
             row["skills"]["local"].append({
@@ -548,11 +560,19 @@ def _scan_skills(ctx: Context, repo: RepoFiles, row: dict[str, Any], manifest: d
                 "_text": content.decode("utf-8", "replace") if content is not None else "",
             })
     for name in rendered:
-        if name not in names:
+        if rendered[name].get("delivery") == "plugin":
+            # by link: the client fetches the registry's current version; nothing in the repository to compare
+            registry_version = ctx.registry_skills.get(name, (None,))[0]
+            row["skills"]["registry"].append({
+                "name": name, "version": registry_version, "registry_version": registry_version,
+                "status": "linked" if registry_version else "withdrawn", "stale": False, "modified": False,
+                "delivery": "plugin",
+            })
+        elif name not in names:
             row["skills"]["registry"].append({
                 "name": name, "version": str(rendered[name].get("version") or "") or None,
                 "registry_version": ctx.registry_skills.get(name, (None,))[0],
-                "status": "deleted", "stale": False, "modified": True,
+                "status": "deleted", "stale": False, "modified": True, "delivery": "copy",
             })
 
 

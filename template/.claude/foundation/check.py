@@ -3,6 +3,7 @@
     python3 .claude/foundation/check.py              lists each finding with what to do; exit 1 if any is an error
     python3 .claude/foundation/check.py --json       the same as JSON (for tools)
     python3 .claude/foundation/check.py --format github   also as GitHub Actions annotations (used by the CI workflow)
+    python3 .claude/foundation/check.py --format sarif --output FILE   as SARIF 2.1.0, for code scanning
     python3 .claude/foundation/check.py --repo PATH  check another repository (default: the one this file is in)
 
 Compares .claude/settings.json, settings.local.json and .mcp.json with the floor the foundation rendered into
@@ -14,6 +15,8 @@ only; nothing depends on the current directory.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime
 import hashlib
 import json
 import sys
@@ -34,6 +37,14 @@ RESTORE = (
     "files from your answers with `python3 .claude/foundation/update.py` (or `copier recopy --trust`). Team changes "
     "belong in .claude/settings.local.json, your own .claude/rules/*.md, or your answers (`" + CHANGE_ANSWER + "`)."
 )
+MARKETPLACE = "agent-foundation"  # the registry's plugin marketplace, for teams that receive skills as plugins
+# Exceptions (the `exceptions` answer, rendered into policy.json): kind -> the finding it excuses.
+EXCEPTION_CODES = {"mcp-server": "mcp-server-unvetted", "foundation-file": "foundation-file-edited"}
+EXCEPTION_ADVICE = (
+    "If the platform team agrees to it for a while, record that in your answers instead of editing files: "
+    "python3 .claude/foundation/update.py --data 'exceptions=[{{\"kind\": \"{kind}\", \"name\": \"{name}\", "
+    "\"reason\": \"...\", \"approved_by\": \"...\", \"expires\": \"YYYY-MM-DD\"}}]'."
+)
 DROPPED = (
     "Claude Code silently ignores a settings file that fails to load: every deny rule and every hook in it "
     "(the guard and the audit log) would be switched off, with no error shown."
@@ -47,6 +58,7 @@ class Finding:
     file: str  # path relative to the repository root
     message: str  # what is wrong
     fix: str  # what to do about it
+    subject: str = ""  # what an exception names: the MCP server, the foundation file
 
 
 # ---------------------------------------------------------------- loading
@@ -306,7 +318,9 @@ def _check_settings(repo: Path, settings: dict, policy: dict | None) -> list[Fin
             findings.append(Finding(
                 "mcp-server-unvetted", "error", SETTINGS,
                 f"enabledMcpjsonServers approves {name!r}, which is not in the vetted MCP server registry.",
-                f"Remove {name!r} from enabledMcpjsonServers; ask the platform team to vet the server if you need it.",
+                f"Remove {name!r} from enabledMcpjsonServers; ask the platform team to vet the server if you need it. "
+                + EXCEPTION_ADVICE.format(kind="mcp-server", name=name),
+                subject=str(name),
             ))
     if settings.get("enableAllProjectMcpServers") is True:
         findings.append(Finding(
@@ -340,6 +354,30 @@ def _check_local_settings(repo: Path) -> list[Finding]:
         if rule in ("Bash", "Bash(*)", "Bash(:*)", "Bash(**)"):
             findings.append(Finding("allow-rule-too-broad", "warning", LOCAL_SETTINGS,
                                     _broad_allow_message(rule), "Allow the specific commands you need instead."))
+    plugins = local.get("enabledPlugins") if isinstance(local.get("enabledPlugins"), dict) else {}
+    for plugin, enabled in plugins.items():
+        if enabled is False and str(plugin).endswith("@" + MARKETPLACE):
+            findings.append(Finding("skill-plugin-disabled", "warning", LOCAL_SETTINGS,
+                                    f"Your local settings switch off the registry skill {plugin} your team receives as a plugin.",
+                                    f'Remove "{plugin}" from enabledPlugins in .claude/settings.local.json.', subject=str(plugin)))
+    return findings
+
+
+def _check_skill_delivery(repo: Path, manifest: dict) -> list[Finding]:
+    """Skills received as plugins live in the org's marketplace, not here: a team copy under the same name is
+    the team's own file (kept by update.py when the team moved from copies), reported so nobody mistakes it."""
+    if manifest.get("skills_delivery") != "plugin":
+        return []
+    findings = []
+    for entry in manifest.get("skills") or []:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if name and (repo / ".claude/skills" / name / "SKILL.md").is_file():
+            findings.append(Finding(
+                "skill-copy-beside-plugin", "warning", f".claude/skills/{name}/SKILL.md",
+                f"Registry skill {name!r} comes as the plugin {name}@{MARKETPLACE}, and a copy of it is also in "
+                ".claude/skills/ (your edits, kept when you moved to plugins): the agent sees both.",
+                f"Propose your edits to the platform team (agent-foundation promote), then delete .claude/skills/{name}/; "
+                "or rename the folder and its name: to make it your own skill.", subject=name))
     return findings
 
 
@@ -387,8 +425,9 @@ def _check_mcp(repo: Path, policy: dict, manifest: dict | None) -> list[Finding]
                 "mcp-server-unvetted", "error", MCP,
                 f"MCP server {name!r} is not in the vetted registry: nobody has checked what its tools can read or send.",
                 f"Remove {name!r} from .mcp.json, or ask the platform team to vet it (then choose it with "
-                "`python3 .claude/foundation/update.py --interactive`). For a personal experiment use "
-                "`claude mcp add --scope local`.",
+                "`python3 .claude/foundation/update.py --interactive`). For a personal experiment use `claude mcp add --scope local`. "
+                + EXCEPTION_ADVICE.format(kind="mcp-server", name=name),
+                subject=str(name),
             ))
             continue
         expected = _vetted_config(name, policy, manifest)
@@ -433,6 +472,7 @@ def _check_files(repo: Path, manifest: dict, explained: set[str]) -> list[Findin
                 f"{relative} belongs to the foundation and was edited (its SHA-256 differs from manifest.json); "
                 "the edit would be lost or conflict on the next update, and it may weaken the guardrails.",
                 RESTORE.format(file=relative),
+                subject=relative,
             ))
     return findings
 
@@ -490,7 +530,49 @@ def posture_findings(repo: Path | str) -> list[Finding]:
     if manifest is not None:
         # A file with a more precise finding is not reported a second time as "edited".
         findings += _check_files(repo, manifest, {finding.file for finding in findings})
-    return findings
+        findings += _check_skill_delivery(repo, manifest)
+    return apply_exceptions(findings, (policy or {}).get("exceptions") or [], datetime.date.today())
+
+
+def apply_exceptions(findings: list[Finding], exceptions: list, today: datetime.date) -> list[Finding]:
+    """A live exception turns the finding it names into a warning; an expired one leaves it an error and names
+    the expiry; one that excuses nothing is a warning of its own (remove it)."""
+    out, used = [], set()
+    for finding in findings:
+        match = next((index for index, entry in enumerate(exceptions) if isinstance(entry, dict)
+                      and EXCEPTION_CODES.get(entry.get("kind")) == finding.code and entry.get("name") == finding.subject), None)
+        if match is None:
+            out.append(finding)
+            continue
+        used.add(match)
+        entry = exceptions[match]
+        try:
+            expires = datetime.date.fromisoformat(str(entry.get("expires")))
+        except ValueError:
+            expires = datetime.date.min  # cannot tell when it ends: treated as ended
+        who = f"approved by {entry.get('approved_by')}: {entry.get('reason')}"
+        if expires >= today:
+            out.append(dataclasses.replace(
+                finding, severity="warning",
+                message=f"{finding.message} Excepted until {entry.get('expires')} ({who}).",
+                fix=f"Before {entry.get('expires')}: {finding.fix} Then remove the exception from your answers.",
+            ))
+        else:
+            out.append(dataclasses.replace(
+                finding,
+                message=f"{finding.message} Its exception expired on {entry.get('expires')} ({who}).",
+                fix=f"{finding.fix} Or ask the platform team to renew the exception (a later expires in your "
+                    "exceptions answer).",
+            ))
+    for index, entry in enumerate(exceptions):
+        if index not in used and isinstance(entry, dict):
+            out.append(Finding(
+                "exception-unused", "warning", POLICY,
+                f"The exception for {entry.get('kind')} {entry.get('name')!r} (expires {entry.get('expires')}) excuses nothing.",
+                "Remove it from the exceptions answer in .copier-answers.yml (python3 .claude/foundation/update.py --interactive).",
+                subject=str(entry.get("name")),
+            ))
+    return out
 
 
 def _agents_posture():
@@ -520,16 +602,38 @@ def _annotation(finding: Finding) -> str:
     return f"::{level} file={finding.file},title=agent-foundation {finding.code}::{text}"
 
 
+def sarif_log(repo: Path, findings: list[Finding]) -> dict:
+    """The findings as a SARIF 2.1.0 log (sarif.py beside this file), versioned with the foundation release."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import sarif
+
+    try:
+        version = str(json.loads((repo / MANIFEST).read_text(encoding="utf-8")).get("template_version") or "")
+    except (OSError, ValueError, AttributeError):
+        version = ""
+    return sarif.log([sarif.run(findings, version=version, automation_id="agent-foundation/posture/")])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="check.py", description="Check this repository's agent guardrails.")
     parser.add_argument("--repo", type=Path, default=None, help="repository to check (default: the one holding this file)")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
-    parser.add_argument("--format", choices=("text", "json", "github"), default="text")
+    parser.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text")
+    parser.add_argument("--output", type=Path, default=None, help="with --format sarif: write the log to this file instead of stdout")
     parser.add_argument("--strict", action="store_true", help="fail on warnings too")
     args = parser.parse_args(argv)
     repo = (args.repo or _default_repo()).resolve()
     findings = posture_findings(repo)
     bad = failed(findings, args.strict)
+    if args.format == "sarif":
+        text = json.dumps(sarif_log(repo, findings), indent=2) + "\n"
+        if args.output:
+            args.output.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return 1 if bad else 0
     if args.json or args.format == "json":
         print(json.dumps({"repo": str(repo), "ok": not bad, "findings": [asdict(f) for f in findings]}, indent=2))
         return 1 if bad else 0
