@@ -20,7 +20,7 @@ FOUNDATION = load_foundation(TEMPLATE_ROOT / "foundation")
 
 def test_measure_counts_the_rendered_rules_and_every_listing_line() -> None:
     costs = {cost.part: cost for cost in context_budget.measure(FOUNDATION)}
-    org_rules = len(FOUNDATION.org_rules.strip())  # the rendered file's leading HTML comment is not sent
+    org_rules = len(render.team_org_rules(FOUNDATION, {}).strip())  # the rendered file's leading HTML comment is not sent
     listing = sum(len(f"- {name}: {skill.description}\n") for name, skill in FOUNDATION.skills.items())
     assert (costs["org_rules"].chars, costs["skill_listing"].chars, costs["total"].chars) == (org_rules, listing, org_rules + listing)
     assert costs["total"].budget == FOUNDATION.context_budget["per_request"]["total"]
@@ -30,7 +30,7 @@ def test_measure_counts_the_rendered_rules_and_every_listing_line() -> None:
 def test_registry_check_reports_the_cost() -> None:
     result = cli(TEMPLATE_ROOT, "registry", "check")
     assert result.returncode == 0, result.stdout + result.stderr
-    org_rules = len(FOUNDATION.org_rules.strip())
+    org_rules = len(render.team_org_rules(FOUNDATION, {}).strip())
     assert f"org_rules: {org_rules:,} of {FOUNDATION.context_budget['per_request']['org_rules']:,} characters per request" in result.stdout
     data = json.loads(cli(TEMPLATE_ROOT, "registry", "check", "--json").stdout)
     assert {c["part"]: c["chars"] for c in data["context"]}["org_rules"] == org_rules
@@ -43,7 +43,7 @@ def test_over_budget_fails_naming_the_part_and_the_fix(registry_checkout: Path) 
     path.write_text(yaml.safe_dump(data))
     result = cli(registry_checkout, "registry", "check")
     assert result.returncode == 1
-    org_rules = len(FOUNDATION.org_rules.strip())
+    org_rules = len(render.team_org_rules(FOUNDATION, {}).strip())
     assert f"org_rules: {org_rules:,} of 1,000 characters per request" in result.stdout and "OVER BUDGET" in result.stdout
     assert (f"foundation/context-budget.yml: per_request.org_rules: .claude/rules/org-rules.md add {org_rules:,} characters "
             f"to every request, over the budget of 1,000 by {org_rules - 1000:,}") in result.stdout
@@ -74,7 +74,7 @@ def test_the_measure_is_what_the_client_sends(rendered_team: Path, run_claude, t
     [first] = [r for r in run.requests if r.method == "POST"][:1]
     sent = json.dumps(first.body)
     rules = (repo / ".claude/rules/org-rules.md").read_text()
-    assert rules == render.org_rules(FOUNDATION)
+    assert rules == render.org_rules(FOUNDATION, canonical_answers())
     assert "<!--" in rules and "<!-- Managed by" not in sent, "the client strips the file's HTML comment"
     assert json.dumps(context_budget.sent_instructions(rules))[1:-1] in sent, "the rest goes into the request verbatim"
     for name in canonical_answers()["skills"]:

@@ -44,7 +44,8 @@ class Cost:
 
 def measure(foundation: Foundation) -> list[Cost]:
     budget = foundation.context_budget["per_request"]
-    org_rules = len(sent_instructions(render.org_rules(foundation)))
+    # A team's rules name its support channel; the budget is measured with the placeholder a team without one gets.
+    org_rules = len(sent_instructions(render.org_rules(foundation, {})))
     listing = sum(len(skill_listing_line(name, skill.description)) for name, skill in foundation.skills.items())
     return [
         Cost("org_rules", org_rules, budget["org_rules"], ".claude/rules/org-rules.md"),

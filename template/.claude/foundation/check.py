@@ -569,7 +569,7 @@ def apply_exceptions(findings: list[Finding], exceptions: list, today: datetime.
             out.append(Finding(
                 "exception-unused", "warning", POLICY,
                 f"The exception for {entry.get('kind')} {entry.get('name')!r} (expires {entry.get('expires')}) excuses nothing.",
-                "Remove it from the exceptions answer in .copier-answers.yml (python3 .claude/foundation/update.py --interactive).",
+                "Remove it from the exceptions answer: python3 .claude/foundation/update.py --interactive.",
                 subject=str(entry.get("name")),
             ))
     return out
