@@ -118,10 +118,13 @@ class FoundationFacade:
         return (bool(self._migrate.due_migrations(version_from, version_to, TEMPLATE_ROOT))
                 or self.offers_new_skills(project) or self._migrate.before_due(project, self.data, self._render))
 
-    def adopt_answers(self, data: Any, project_dir: Any) -> bool:
+    def adopt_answers(self, data: Any, project_dir: Any, skip_answered: Any) -> bool:
         """Hand the answers the before stage changed to this Copier run as if given with --data: with
-        --skip-answered (Renovate's command line) Copier does not read the answers file again. Answers given on
-        the command line win. Always false: the migration entry it guards has nothing to run."""
+        --skip-answered (Renovate's command line) Copier does not read the answers file again (without it, it
+        does, and still asks them with --interactive). Answers given on the command line win. Always false:
+        the migration entry it guards has nothing to run."""
+        if not skip_answered:
+            return False
         report = self._migrate.load_report(Path(str(project_dir)), os.getpid())
         for key, value in (report.get("answers") or {}).items():
             data.setdefault(key, value)

@@ -1,46 +1,25 @@
-"""copier update through update.py: every foundation change arrives, nothing of the team's is lost.
+"""What update.py adds around Copier's update: the dirty-tree refusal, restoring on failure, --json, the lock,
+versions in a row. The kinds of team edit are in test_update_scenarios.py, the signals in test_update_signals.py.
 
 One test per scenario, each on a team rendered at v0.1.0 of a throwaway, tagged template repository.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from tests.claude_client.mock_messages_api import ToolCall
 
 from tests.rendering import commit_all, git
 from tests.template_versions import BETTER_ORG_RULE_V3, ORG_RULES_NEW, ORG_RULES_OLD, build_template_versions
-from tests.update_support import (
-    RUNNERS, clone_state, make_team_edits, render_at, snapshot, tree, update_py as update,
+from tests.update_support import (  # noqa: F401 - edited_team, team and template_repo are fixtures
+    RUNNERS, edited_team, make_team_edits, render_at, snapshot, team, template_repo, tree, update_py as update,
 )
-
-
-
-@pytest.fixture(scope="module")
-def template_repo(tmp_path_factory) -> Path:
-    return build_template_versions(tmp_path_factory.mktemp("template") / "agent-foundation")
-
-
-@pytest.fixture(scope="module")
-def edited_team(template_repo, tmp_path_factory) -> Path:
-    """A team rendered at v0.1.0 with its everyday edits committed (copied for each test: rendering is slow)."""
-    repo = render_at(template_repo, tmp_path_factory.mktemp("state") / "payments-api")
-    make_team_edits(repo)
-    return repo
-
-
-@pytest.fixture
-def team(edited_team, tmp_path) -> Path:
-    return clone_state(edited_team, tmp_path / "payments-api")
 
 
 def test_versions_in_a_row_equal_a_jump(template_repo, tmp_path):
@@ -66,13 +45,18 @@ def test_dirty_tree_is_refused_and_nothing_changes(team):
     assert snapshot(team) == before
 
 
-def test_conflict_is_reported_and_the_repo_is_restored(template_repo, tmp_path):
-    repo = render_at(template_repo, tmp_path / "team")
-    # The team rewrites the very line the next release appends after: a real conflict.
+def team_rewriting_the_last_org_rule(template: Path, dst: Path) -> Path:
+    """The team rewrites the very line the next release appends after: a real conflict."""
+    repo = render_at(template, dst)
     rules = repo / ORG_RULES_OLD
     lines = rules.read_text().rstrip("\n").split("\n")
     rules.write_text("\n".join(lines[:-1] + ["- Our own last rule, replacing the organisation's."]) + "\n")
     commit_all(repo, "team rewrites the last org rule")
+    return repo
+
+
+def test_conflict_is_reported_and_the_repo_is_restored(template_repo, tmp_path):
+    repo = team_rewriting_the_last_org_rule(template_repo, tmp_path / "team")
     before = snapshot(repo)
     run = update(repo, "--vcs-ref", "v0.2.0")
     assert run.returncode == 1, run.stdout
@@ -84,11 +68,7 @@ def test_conflict_is_reported_and_the_repo_is_restored(template_repo, tmp_path):
 def test_a_conflict_under_renovate_fails_the_run_and_names_the_file(template_repo, tmp_path):
     """Copier alone exits 0 on a conflict; the template's after stage makes it fail, so Renovate reports an
     artifact error instead of opening a pull request with conflict markers, and every JSON file still parses."""
-    repo = render_at(template_repo, tmp_path / "team")
-    rules = repo / ORG_RULES_OLD
-    lines = rules.read_text().rstrip("\n").split("\n")
-    rules.write_text("\n".join(lines[:-1] + ["- Our own last rule, replacing the organisation's."]) + "\n")
-    commit_all(repo, "team rewrites the last org rule")
+    repo = team_rewriting_the_last_org_rule(template_repo, tmp_path / "team")
     run = RUNNERS["renovate"](repo, "v0.2.0")
     assert run.returncode != 0
     assert f"{ORG_RULES_NEW}: conflict between your edit and the new foundation" in run.stderr
@@ -98,11 +78,7 @@ def test_a_conflict_under_renovate_fails_the_run_and_names_the_file(template_rep
 
 
 def test_json_output_gives_the_outcome_and_the_conflicted_files(template_repo, tmp_path):
-    repo = render_at(template_repo, tmp_path / "team")
-    rules = repo / ORG_RULES_OLD
-    lines = rules.read_text().rstrip("\n").split("\n")
-    rules.write_text("\n".join(lines[:-1] + ["- Our own last rule."]) + "\n")
-    commit_all(repo, "team rewrites the last org rule")
+    repo = team_rewriting_the_last_org_rule(template_repo, tmp_path / "team")
     run = update(repo, "--json", "--vcs-ref", "v0.2.0")
     assert run.returncode == 1
     result = json.loads(run.stdout)
@@ -130,18 +106,23 @@ def test_a_second_update_while_one_runs_is_refused(team):
     assert snapshot(team) == before and marker.is_file()  # the running update's marker is not touched
 
 
-def test_a_restore_that_fails_says_so_and_gives_the_command_that_finishes_it(tmp_path):
-    def release_that_fails_and_locks_the_index(root: Path) -> None:
-        # A failing after-migration that also leaves git's index locked (as a crashed git would): update.py
-        # cannot put the tree back, and must not claim it did.
+def release_with_a_failing_migration(code: str):
+    """A v0.2.0 whose own migration runs `code` (Python) and dies: Copier alone leaves a half-updated tree."""
+    def release(root: Path) -> None:
         copier_yml = root / "copier.yml"
         copier_yml.write_text(copier_yml.read_text().replace("_migrations:\n", (
             "_migrations:\n"
             "  - version: v0.2.0\n"
-            "    command: [\"{{ _copier_python }}\", \"-c\", \"open('.git/index.lock', 'w'); raise SystemExit('failed on purpose')\"]\n"
+            f"    command: [\"{{{{ _copier_python }}}}\", \"-c\", {json.dumps(code)}]\n"
         ), 1))
+    return release
 
-    template = build_template_versions(tmp_path / "template", {"v0.2.0": release_that_fails_and_locks_the_index})
+
+def test_a_restore_that_fails_says_so_and_gives_the_command_that_finishes_it(tmp_path):
+    # The failing migration also leaves git's index locked (as a crashed git would): update.py cannot put the
+    # tree back, and must not claim it did.
+    code = "open('.git/index.lock', 'w'); raise SystemExit('failed on purpose')"
+    template = build_template_versions(tmp_path / "template", {"v0.2.0": release_with_a_failing_migration(code)})
     repo = render_at(template, tmp_path / "team")
     make_team_edits(repo)
     head = git(repo, "rev-parse", "HEAD").strip()
@@ -156,16 +137,8 @@ def test_a_restore_that_fails_says_so_and_gives_the_command_that_finishes_it(tmp
 
 
 def test_failing_migration_restores_the_repo(tmp_path):
-    def release_with_a_failing_migration(root: Path) -> None:
-        # An after-migration that dies: Copier itself would leave a half-updated tree behind.
-        copier_yml = root / "copier.yml"
-        copier_yml.write_text(copier_yml.read_text().replace("_migrations:\n", (
-            "_migrations:\n"
-            "  - version: v0.2.0\n"
-            "    command: [\"{{ _copier_python }}\", \"-c\", \"raise SystemExit('migration failed on purpose')\"]\n"
-        ), 1))
-
-    template = build_template_versions(tmp_path / "template", {"v0.2.0": release_with_a_failing_migration})
+    code = "raise SystemExit('migration failed on purpose')"
+    template = build_template_versions(tmp_path / "template", {"v0.2.0": release_with_a_failing_migration(code)})
     repo = render_at(template, tmp_path / "team")
     make_team_edits(repo)
     before = snapshot(repo)

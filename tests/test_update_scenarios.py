@@ -7,6 +7,7 @@ same named state (a team rendered at v0.1.0 of a throwaway tagged template, with
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,32 +15,16 @@ import pytest
 
 from tests.claude_client.mock_messages_api import ToolCall
 from tests.rendering import commit_all, git
-from tests.template_versions import HOOK_FIX, NEW_ORG_RULE, ORG_RULES_NEW, ORG_RULES_OLD, build_template_versions
-from tests.update_support import (
-    RUNNERS, SETTINGS, TEAM_AGENTS_MD, TEAM_HOOK, TEAM_ORG_RULES_EDIT, answers, assert_safe_after_update,
-    clone_state, edit_settings, make_team_edits, render_at, settings, snapshot, team_bytes,
+from tests.template_versions import (
+    HOOK_FIX, NEW_ORG_RULE, ORG_RULES_NEW, ORG_RULES_OLD, add_migration, build_template_versions,
+)
+from tests.update_support import (  # noqa: F401 - edited_team, team and template_repo are fixtures
+    RUNNERS, edited_team, team, template_repo, SETTINGS, TEAM_AGENTS_MD, TEAM_HOOK, TEAM_ORG_RULES_EDIT, answers, assert_safe_after_update,
+    clone_state, edit_settings, render_at, settings, snapshot, team_bytes,
 )
 
 V2 = "v0.2.0"
 GUARD = ".claude/foundation/hooks/guard.py"
-
-
-@pytest.fixture(scope="module")
-def template_repo(tmp_path_factory) -> Path:
-    return build_template_versions(tmp_path_factory.mktemp("template") / "agent-foundation")
-
-
-@pytest.fixture(scope="module")
-def edited_team(template_repo, tmp_path_factory) -> Path:
-    """The named state every test starts from: rendered at v0.1.0, with a team's everyday edits committed."""
-    repo = render_at(template_repo, tmp_path_factory.mktemp("state") / "payments-api")
-    make_team_edits(repo)
-    return repo
-
-
-@pytest.fixture
-def team(edited_team, tmp_path) -> Path:
-    return clone_state(edited_team, tmp_path / "payments-api")
 
 
 @pytest.fixture(params=sorted(RUNNERS))
@@ -236,6 +221,45 @@ def test_lines_written_inside_the_agents_md_section_are_kept_below_it(team, take
     assert ours in text[end:] and ours not in text[:end]
     assert NEW_ORG_RULE in text[:end] and TEAM_AGENTS_MD in text
     assert "line(s) you wrote inside the foundation's section are kept" in output
+
+
+# ---------------------------------------------------------------- the registry drops what a team uses
+
+
+def release_dropping_a_skill_and_retiring_a_server(root: Path) -> None:
+    shutil.rmtree(root / "foundation/skills/writing-tests")  # removed from the registry, with no migration entry
+    servers = root / "foundation/mcp-servers.yml"
+    text = servers.read_text()
+    start = text.index("\n  memory:\n")
+    servers.write_text(text[:start] + text[text.index("\n  context7:\n"):])
+    add_migration(root, "  - version: 0.2.0\n    retired_servers: [memory]\n")
+
+
+@pytest.fixture(scope="module")
+def team_of_a_shrinking_registry(tmp_path_factory) -> Path:
+    template = build_template_versions(tmp_path_factory.mktemp("template") / "agent-foundation",
+                                       {V2: release_dropping_a_skill_and_retiring_a_server})
+    repo = render_at(template, tmp_path_factory.mktemp("state") / "payments-api")
+    skill = repo / ".claude/skills/writing-tests/SKILL.md"
+    skill.write_text(skill.read_text() + "\nPayments: property tests for every money type.\n")
+    commit_all(repo, "team tunes writing-tests")
+    return repo
+
+
+def test_a_skill_and_a_server_the_registry_drops_are_named_and_an_edited_copy_kept(team_of_a_shrinking_registry,
+                                                                                  tmp_path, take_release):
+    team = clone_state(team_of_a_shrinking_registry, tmp_path / "payments-api")
+    assert "memory" in answers(team)["mcp_servers"] and "writing-tests" in answers(team)["skills"]
+    output = taken(take_release(team, V2))
+    assert_safe_after_update(team, V2)
+    recorded = answers(team)
+    assert "writing-tests" not in recorded["skills"] and "code-review" in recorded["skills"]
+    assert recorded["mcp_servers"] == ["sequential-thinking"]  # the rest of the choice stays as it was
+    assert "memory" not in json.loads((team / ".mcp.json").read_text())["mcpServers"]
+    assert "the skill writing-tests was removed from the registry" in output
+    assert "the MCP server memory is retired by this release" in output
+    kept = team / ".claude/retired-skills/writing-tests/SKILL.md"
+    assert "property tests for every money type" in kept.read_text()
 
 
 # ---------------------------------------------------------------- the answers file

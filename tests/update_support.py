@@ -13,10 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.rendering import commit_all, git, render_team
-from tests.template_versions import ORG_RULES_OLD
+from tests.template_versions import ORG_RULES_OLD, build_template_versions
 
 VENV_BIN = str(Path(sys.executable).parent)
 ENV = {**os.environ, "PATH": VENV_BIN + os.pathsep + os.environ["PATH"]}
@@ -134,3 +135,22 @@ def posture_errors(repo: Path, kept_edits: tuple[str, ...] = (".md",)) -> list[d
     findings = json.loads(check.stdout)["findings"]
     return [f for f in findings if f["severity"] == "error"
             and not (f["code"] == "foundation-file-edited" and f["file"].endswith(kept_edits))]
+
+
+@pytest.fixture(scope="module")
+def template_repo(tmp_path_factory) -> Path:
+    return build_template_versions(tmp_path_factory.mktemp("template") / "agent-foundation")
+
+
+@pytest.fixture(scope="module")
+def edited_team(template_repo, tmp_path_factory) -> Path:
+    """The named state most update tests start from: rendered at v0.1.0, with a team's everyday edits
+    committed (copied for each test: rendering is the slow part)."""
+    repo = render_at(template_repo, tmp_path_factory.mktemp("state") / "payments-api")
+    make_team_edits(repo)
+    return repo
+
+
+@pytest.fixture
+def team(edited_team, tmp_path) -> Path:
+    return clone_state(edited_team, tmp_path / "payments-api")

@@ -97,7 +97,10 @@ def _alive(pid: Any) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # an orphan that exited but was never reaped (no init in a container) is not running
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 class InProgress:
@@ -334,7 +337,7 @@ def run(argv: list[str], repo: Path, result: Result, as_json: bool) -> None:
         if code != 0:
             if report.get("problems"):
                 conflicts = list(report.get("conflicts") or [])
-                raise UpdateFailed("the update left problems:\n" + "\n".join(f"    {p}" for p in report["problems"]),
+                raise UpdateFailed("the update stopped:\n" + "\n".join(f"    {p}" for p in report["problems"]),
                                    str(report.get("fix") or ""), outcome="conflict" if conflicts else "failed",
                                    problems=list(report["problems"]), conflicts=conflicts)
             error = _copier_error(tail)
