@@ -134,7 +134,8 @@ class FoundationFacade:
         """Whether the after stage has something to do or to say: an edit of a moved file to put in place, notes
         of this run, or a conflict, broken JSON or posture error to fail on."""
         project = Path(str(project_dir))
-        if self._migrate.load_report(project, os.getpid()).get("notes") or (self._migrate.state_dir(project) / "carry").is_dir():
+        folder = self._migrate.state_dir(project)
+        if (folder / self._migrate.CARRY_DIR).is_dir() or self._migrate.load_report(project, os.getpid(), folder).get("notes"):
             return True
         problems, _, kept = self._migrate.update_problems(project)
         return bool(problems or kept)

@@ -26,10 +26,6 @@ MCP = ".mcp.json"
 ANSWERS = ".copier-answers.yml"
 MANIFEST = ".claude/foundation/manifest.json"
 SKILLS_DIR = ".claude/skills"
-# Answers the foundation renders from: a hand edit of them in .copier-answers.yml, compared with the answers
-# manifest.json recorded at the last render, is refused (Copier would diff against a render that never existed).
-RENDERED_ANSWERS = ("team_name", "team_slug", "owner", "permission_profile", "stacks", "skills", "mcp_servers",
-                    "extra_allow", "extra_ask", "extra_deny", "extra_settings", "extra_mcp_servers")
 
 
 @dataclass
@@ -280,12 +276,13 @@ def carry_json_edits(repo: Path, last: LastRender, owned: dict[str, set[str]], v
 
 
 def hand_edited_answers(answers: dict[str, Any], manifest: dict[str, Any]) -> list[str]:
-    """Answers whose recorded value differs from the one the foundation last rendered from."""
+    """Answers whose recorded value differs from the one manifest.json says the foundation last rendered from:
+    a hand edit of .copier-answers.yml (Copier would diff the team's files against a render that never
+    happened, and report conflicts in files the team never touched)."""
     rendered = manifest.get("answers")
     if not isinstance(rendered, dict):
         return []
-    return [key for key in RENDERED_ANSWERS
-            if key in rendered and _normal(answers.get(key)) != _normal(rendered.get(key))]
+    return [key for key in sorted(rendered) if _normal(answers.get(key)) != _normal(rendered.get(key))]
 
 
 def _normal(value: Any) -> Any:

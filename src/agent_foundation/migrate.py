@@ -90,10 +90,10 @@ def state_dir(repo: Path) -> Path:
     return (repo / path).resolve()
 
 
-def load_report(repo: Path, copier_pid: int) -> dict[str, Any]:
+def load_report(repo: Path, copier_pid: int, folder: Path | None = None) -> dict[str, Any]:
     """This Copier run's report so far (a report of another run is stale and ignored)."""
     try:
-        report = json.loads((state_dir(repo) / REPORT).read_text(encoding="utf-8"))
+        report = json.loads(((folder or state_dir(repo)) / REPORT).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         report = None
     if not isinstance(report, dict) or report.get("copier_pid") != copier_pid:
