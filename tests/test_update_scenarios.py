@@ -142,6 +142,19 @@ def test_settings_the_foundation_does_not_own_are_carried_whatever_they_are(team
     assert "restored the foundation's setting" not in output
 
 
+def test_a_hand_added_sandbox_host_is_carried_and_the_sandbox_switched_back_on(team, take_release):
+    def loosen(s):
+        s["sandbox"]["network"]["allowedDomains"].append("tickets.internal.example.com")
+        s["sandbox"]["enabled"] = False
+    edit_settings(team, loosen)
+    output = taken(take_release(team, V2))
+    assert_safe_after_update(team, V2)
+    sandbox = settings(team)["sandbox"]
+    assert sandbox["enabled"] is True and "tickets.internal.example.com" in sandbox["network"]["allowedDomains"]
+    assert answers(team)["extra_network_hosts"] == ["tickets.internal.example.com"]
+    assert "your sandbox host tickets.internal.example.com" in output and "the foundation's setting sandbox" in output
+
+
 def test_a_removed_foundation_allow_rule_stays_removed_as_the_teams_ask_rule(team, take_release):
     removed = "Bash(git status:*)"
     assert removed in settings(team)["permissions"]["allow"], "the profile's allow rules changed: pick another"

@@ -93,6 +93,34 @@ def carry_rules(current: dict[str, Any], rendered: dict[str, Any], carry: Carry)
         carry.set(f"extra_{kind}", extra[kind])
 
 
+def _sandbox_hosts(settings: dict[str, Any]) -> list[Any]:
+    return list((((settings.get("sandbox") or {}).get("network") or {}).get("allowedDomains")) or [])
+
+
+def carry_sandbox_hosts(current: dict[str, Any], rendered: dict[str, Any], carry: Carry) -> dict[str, Any]:
+    """Hosts added to the sandbox by hand go to extra_network_hosts, removed ones leave it; returns the current
+    settings with the rendered hosts, so the rest of the sandbox is compared (and restored) on its own."""
+    ours = list(carry.answers.get("extra_network_hosts") or [])
+    added = _added(_sandbox_hosts(current), _sandbox_hosts(rendered))
+    removed = _added(_sandbox_hosts(rendered), _sandbox_hosts(current))
+    for host in added:
+        if host not in ours:
+            ours.append(host)
+        carry.note("carried", f"your sandbox host {host} in {SETTINGS} is carried into the answer extra_network_hosts")
+    for host in removed:
+        if host in ours:
+            ours.remove(host)
+            carry.note("carried", f"your sandbox host {host} was removed from {SETTINGS}: removed from the answer extra_network_hosts too")
+        else:
+            carry.note("restored", f"the foundation's sandbox host {host} was removed from {SETTINGS}: it is restored")
+    if added or removed:
+        carry.set("extra_network_hosts", ours)
+    if not isinstance(current.get("sandbox"), dict) or not isinstance(rendered.get("sandbox"), dict):
+        return current
+    network = {**(current["sandbox"].get("network") or {}), "allowedDomains": _sandbox_hosts(rendered)}
+    return {**current, "sandbox": {**current["sandbox"], "network": network}}
+
+
 def carry_hooks(current: dict[str, Any], rendered: dict[str, Any], extra: dict[str, Any], carry: Carry) -> None:
     team_hooks = {event: list(entries) for event, entries in (extra.get("hooks") or {}).items()}
     cur, ren = current.get("hooks") or {}, rendered.get("hooks") or {}
@@ -139,6 +167,7 @@ def carry_mapping(name: str, current: dict[str, Any], rendered: dict[str, Any], 
 
 def carry_settings(current: dict[str, Any], rendered: dict[str, Any], owned: dict[str, set[str]], carry: Carry) -> None:
     carry_rules(current, rendered, carry)
+    current = carry_sandbox_hosts(current, rendered, carry)
     extra = json.loads(json.dumps(carry.answers.get("extra_settings") or {}))
     carry_hooks(current, rendered, extra, carry)
     for name, owned_keys in (("permissions", owned["permissions"]), ("env", owned["env"])):

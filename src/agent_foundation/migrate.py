@@ -192,6 +192,8 @@ def refuse_invalid_carry(state: carry.Carry, foundation: Any, render: Any) -> No
         errors += render.extra_settings_errors(foundation, state.answers.get("extra_settings"))
     if "extra_mcp_servers" in state.changed:
         errors += render.extra_mcp_server_errors(foundation, state.answers.get("extra_mcp_servers"))
+    if "extra_network_hosts" in state.changed:
+        errors += render.extra_network_host_errors(state.answers.get("extra_network_hosts"))
     if errors:
         raise carry.CarryRefused(
             "a hand edit of the foundation's JSON cannot be carried into your answers: " + "; ".join(errors),
