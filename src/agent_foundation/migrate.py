@@ -187,7 +187,8 @@ def refuse_invalid_carry(state: carry.Carry, foundation: Any, render: Any) -> No
     errors: list[str] = []
     for kind in ("allow", "ask", "deny"):
         if f"extra_{kind}" in state.changed:
-            errors += render.extra_rule_errors(foundation, state.answers.get(f"extra_{kind}"), kind)
+            errors += [f"extra_{kind}: {error}" for error in
+                       render.extra_rule_errors(foundation, state.answers.get(f"extra_{kind}"), kind)]
     if "extra_settings" in state.changed:
         errors += render.extra_settings_errors(foundation, state.answers.get("extra_settings"))
     if "extra_mcp_servers" in state.changed:
