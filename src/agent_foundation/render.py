@@ -324,9 +324,9 @@ def extra_settings_errors(foundation: Foundation, extra: Any) -> list[str]:
                 continue
             for inner in sorted(set(value) & owned["permissions"]):  # the foundation's would win anyway: say so
                 errors.append(
-                    f"extra_settings: permissions.{inner} belongs to the foundation's posture; "
-                    + ("put your rules in extra_allow, extra_ask or extra_deny" if inner in PERMISSION_RULE_KINDS
-                       else "ask the platform team for another permission profile")
+                    ("put your rules in extra_allow, extra_ask or extra_deny" if inner in PERMISSION_RULE_KINDS
+                     else "ask the platform team for another permission profile")
+                    + f": extra_settings' permissions.{inner} belongs to the foundation's posture"
                 )
         elif key == "hooks":
             if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
