@@ -216,7 +216,8 @@ def answers_yaml_error(repo: Path, copier: list[str]) -> str:
 def run_copier(command: list[str], repo: Path, lock: InProgress, interactive: bool, quiet_stdout: bool) -> tuple[int, str]:
     """(exit code, the tail of Copier's stderr); Copier's output is shown as it comes (on stderr with --json)."""
     process = subprocess.Popen(command, cwd=repo, stdin=None if interactive else subprocess.DEVNULL,
-                               stdout=sys.stderr if quiet_stdout else None, stderr=subprocess.PIPE)
+                               stdout=sys.stderr if quiet_stdout else None, stderr=subprocess.PIPE,
+                               start_new_session=hasattr(os, "killpg"))  # its tasks end with it
     lock.record(copier_pid=process.pid)
     tail: list[str] = []
     try:
@@ -226,6 +227,11 @@ def run_copier(command: list[str], repo: Path, lock: InProgress, interactive: bo
             tail = (tail + [line.rstrip("\n")])[-40:]
         return process.wait(), "\n".join(tail)
     except BaseException:
+        if hasattr(os, "killpg"):
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # Copier and the tasks and migrations it started
+            except ProcessLookupError:
+                pass
         process.kill()
         process.wait()
         raise
