@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/copier_cost.py [--runs 7]
 
 All templates live in throwaway repositories tagged inside the run. Runs are paired (every template timed in
-each run, in turn) and the medians compared. Our update is `update.py` with all its checks; the others are a
+each run, in turn) and the medians compared. Our update is `update.py` with all its checks (the template's own
+migrations included: the carry, the answers check, the posture check after the update); the others are a
 plain `copier update`. Two kinds of our release are timed: an ordinary one (v0.2.0 -> v0.3.0: new rules, a
 fixed hook) and one with migrations (v0.1.0 -> v0.2.0: a renamed file, a renamed answer, a retired and a new
 skill). Targets: copy at most 1.3x, update at most 1.5x.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -110,10 +111,35 @@ class FoundationFacade:
     def extra_rules_error(self, rules: Any, kind: str) -> str:
         return "\n".join(self._render.extra_rule_errors(self.data, rules, kind))
 
-    def migrations_due(self, version_from: Any, version_to: Any) -> bool:
-        """Whether an update between the two versions has entries in foundation/migrations.yml; Copier runs
-        the migration script only then, which saves two interpreter starts on an ordinary update."""
-        return bool(self._migrate.due_migrations(version_from, version_to, TEMPLATE_ROOT))
+    def before_update_due(self, project_dir: Any, version_from: Any, version_to: Any) -> bool:
+        """Whether the update's before stage has work: entries in foundation/migrations.yml between the two
+        versions, recommended skills new to the registry, hand edits to carry, answers to check. An ordinary
+        update has none, and saves the interpreter start."""
+        project = Path(str(project_dir))
+        return (bool(self._migrate.due_migrations(version_from, version_to, TEMPLATE_ROOT))
+                or self.offers_new_skills(project) or self._migrate.before_due(project, self.data, self._render))
+
+    def adopt_answers(self, data: Any, project_dir: Any, skip_answered: Any) -> bool:
+        """Hand the answers the before stage changed to this Copier run as if given with --data: with
+        --skip-answered (Renovate's command line) Copier does not read the answers file again (without it, it
+        does, and still asks them with --interactive). Answers given on the command line win. Always false:
+        the migration entry it guards has nothing to run."""
+        if not skip_answered:
+            return False
+        report = self._migrate.load_report(Path(str(project_dir)), os.getpid())
+        for key, value in (report.get("answers") or {}).items():
+            data.setdefault(key, value)
+        return False
+
+    def after_update_due(self, project_dir: Any) -> bool:
+        """Whether the after stage has something to do or to say: an edit of a moved file to put in place, notes
+        of this run, or a conflict, broken JSON or posture error to fail on."""
+        project = Path(str(project_dir))
+        folder = self._migrate.state_dir(project)
+        if (folder / self._migrate.CARRY_DIR).is_dir() or self._migrate.load_report(project, os.getpid(), folder).get("notes"):
+            return True
+        problems, _, kept = self._migrate.update_problems(project)
+        return bool(problems or kept)
 
     @functools.cached_property
     def _migrate(self) -> Any:
@@ -149,7 +175,7 @@ class FoundationFacade:
         return bool(self._render.new_recommended_skills(self.data, manifest))
 
     def extra_settings_error(self, extra: Any) -> str:
-        return "\n".join(self._render.extra_settings_errors(extra))
+        return "\n".join(self._render.extra_settings_errors(self.data, extra))
 
     def extra_network_hosts_error(self, hosts: Any) -> str:
         return "\n".join(self._render.extra_network_host_errors(hosts))

@@ -36,7 +36,7 @@ def _changelog(root: Path, version: str, lines: list[str]) -> None:
     _replace(root / "CHANGELOG.md", "## [Unreleased]\n\n", "## [Unreleased]\n\n" + entry)
 
 
-def _add_migration(root: Path, block: str) -> None:
+def add_migration(root: Path, block: str) -> None:
     _replace(root / "foundation/migrations.yml", "migrations: []", "migrations:\n" + block)
 
 
@@ -80,7 +80,7 @@ def release_0_2_0(root: Path) -> None:
         path.write_text(re.sub(r"\baudit_log\b", "audit_log_file", path.read_text(encoding="utf-8")), encoding="utf-8")
     # A retired skill.
     shutil.rmtree(root / "foundation/skills/writing-tests")
-    _add_migration(root, (
+    add_migration(root, (
         "  - version: 0.2.0\n"
         f"    renamed_files: [{{from: {ORG_RULES_OLD}, to: {ORG_RULES_NEW}}}]\n"
         "    renamed_answers: [{from: audit_log, to: audit_log_file}]\n"

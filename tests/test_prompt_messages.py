@@ -38,7 +38,7 @@ REFUSALS: dict[str, tuple[list[tuple[str, str]], str]] = {
     "extra_deny": ([('["rm -rf"]', "write it like Bash(make test:*)")], "[]"),
     "extra_network_hosts": ([('["https://pkgs.example.com"]', "write the host only"),
                              ('"pkgs.example.com"', "use a list of hosts")], "[]"),
-    "extra_settings": ([('{"permissions": {}}', "remove 'permissions'"),
+    "extra_settings": ([('{"sandbox": {}}', "remove 'sandbox'"),
                         ('{"env": {"LEVEL": 1}}', "quote every env value"),
                         ('[1]', "use a YAML mapping")], "{}"),
     "extra_mcp_servers": ([('{"sequential-thinking": {"command": "npx"}}', "move it to mcp_servers"),

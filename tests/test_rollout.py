@@ -146,7 +146,8 @@ def test_rollout_updates_the_clean_ones_and_reports_the_rest_then_resumes(fleet)
     env = {**os.environ, "PATH": VENV_BIN + os.pathsep + os.environ["PATH"]}
     resolved = subprocess.run(["bash", "-c", delta["resolve"]], capture_output=True, text=True, timeout=120, env=env,
                               stdin=subprocess.DEVNULL)
-    assert resolved.returncode == 0, resolved.stderr
+    # Copier's update now fails on the conflict it leaves (the template's after stage), naming the file.
+    assert resolved.returncode == 1 and f"{ORG_RULES_NEW}: conflict" in resolved.stderr, resolved.stderr
     clone = Path(delta["clone"])
     assert "<<<<<<<" in (clone / ORG_RULES_NEW).read_text()
     subprocess.run(["git", "reset", "--quiet", "--hard"], cwd=clone, check=True, timeout=30)

@@ -20,7 +20,7 @@ import pytest
 from tests.rendering import commit_all, git
 from tests.template_versions import ORG_RULES_NEW, ORG_RULES_OLD, build_template_versions
 from tests.test_rollout import heads, rollout
-from tests.test_update import (
+from tests.update_support import (
     LOCAL_SETTINGS, TEAM_AGENTS_MD, TEAM_CLAUDE_MD, TEAM_SKILL, TEAM_HOOK, render_at,
 )
 
@@ -219,5 +219,5 @@ def test_a_declined_repository_takes_the_full_path_and_says_why(template, tmp_pa
     row = json.loads(run.stdout)["repos"][0]
     assert run.returncode == 0 and row["status"] == "updated", row
     assert row["path"] == "full" and "edited the foundation file .claude/settings.json" in row["path_reason"]
-    assert any("carried your PreToolUse hook" in warning for warning in row["warnings"])  # update.py's own work
+    assert any("your PreToolUse hook" in w and "carried into the answer" in w for w in row["warnings"])  # the carry
     assert set(heads(bare)) == {"refs/heads/main"}  # no --push: nothing left the machine

@@ -1,140 +1,26 @@
-"""copier update through update.py: every foundation change arrives, nothing of the team's is lost.
+"""What update.py adds around Copier's update: the dirty-tree refusal, restoring on failure, --json, the lock,
+versions in a row. The kinds of team edit are in test_update_scenarios.py, the signals in test_update_signals.py.
 
 One test per scenario, each on a team rendered at v0.1.0 of a throwaway, tagged template repository.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from tests.claude_client.mock_messages_api import ToolCall
 
-from tests.rendering import commit_all, git, render_team
-from tests.template_versions import (
-    BETTER_ORG_RULE_V3, HOOK_FIX, NEW_ORG_RULE, ORG_RULES_NEW, ORG_RULES_OLD, build_template_versions,
+from tests.rendering import commit_all, git
+from tests.template_versions import BETTER_ORG_RULE_V3, ORG_RULES_NEW, ORG_RULES_OLD, build_template_versions
+from tests.update_support import (  # noqa: F401 - edited_team, team and template_repo are fixtures
+    RUNNERS, edited_team, make_team_edits, render_at, snapshot, team, template_repo, tree, update_py as update,
 )
-
-VENV_BIN = str(Path(sys.executable).parent)
-TEAM_CLAUDE_MD = "\n## Our conventions\nMoney is in integer cents.\n"
-TEAM_AGENTS_MD = "Ledger rules: never touch migrations/ by hand.\n"
-TEAM_SKILL = "---\nname: team-runbook\ndescription: Our on-call runbook. Use when paging.\n---\n\n# Runbook\n"
-TEAM_ORG_RULES_EDIT = "\n<!-- payments: we also follow the PCI checklist in docs/pci.md -->\n"
-TEAM_HOOK = {"matcher": "Bash", "hooks": [{"type": "command", "command": "echo team-hook"}]}
-LOCAL_SETTINGS = '{"permissions": {"allow": ["Bash(ls:*)"]}}\n'
-CUSTOM_AUDIT = ".claude/audit/payments.jsonl"
-
-
-@pytest.fixture(scope="session")
-def template_repo(tmp_path_factory) -> Path:
-    return build_template_versions(tmp_path_factory.mktemp("template") / "agent-foundation")
-
-
-def render_at(template: Path, dst: Path, version: str = "v0.1.0", **answers) -> Path:
-    return render_team(dst, {"skills": ["code-review", "writing-tests"], "audit_log": CUSTOM_AUDIT, **answers},
-                       template=template, vcs_ref=version)
-
-
-def make_team_edits(repo: Path) -> None:
-    """What a real team does after rendering, committed."""
-    with (repo / "CLAUDE.md").open("a") as f:
-        f.write(TEAM_CLAUDE_MD)
-    agents = (repo / "AGENTS.md").read_text()
-    (repo / "AGENTS.md").write_text(agents.replace("# Instructions for coding agents\n", "# Instructions for coding agents\n\n" + TEAM_AGENTS_MD))
-    (repo / ".claude/skills/team-runbook").mkdir(parents=True)
-    (repo / ".claude/skills/team-runbook/SKILL.md").write_text(TEAM_SKILL)
-    (repo / ".claude/settings.local.json").write_text(LOCAL_SETTINGS)
-    settings = json.loads((repo / ".claude/settings.json").read_text())
-    settings["hooks"]["PreToolUse"].append(TEAM_HOOK)
-    (repo / ".claude/settings.json").write_text(json.dumps(settings, indent=2) + "\n")
-    (repo / "src").mkdir()
-    (repo / "src/app.py").write_text("print('payments')\n")
-    rules = (repo / ORG_RULES_OLD).read_text()  # an edit near the top, far from the release's change
-    (repo / ORG_RULES_OLD).write_text(rules.replace("# Organisation rules\n", "# Organisation rules\n" + TEAM_ORG_RULES_EDIT, 1))
-    commit_all(repo, "team edits")
-
-
-def update(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": VENV_BIN + os.pathsep + os.environ["PATH"]}
-    return subprocess.run(["python3", ".claude/foundation/update.py", *args], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
-
-
-def snapshot(repo: Path) -> dict[str, str]:
-    """Every file's hash (ignored ones included, .git excluded) plus git's own view."""
-    files = {str(p.relative_to(repo)): hashlib.sha256(p.read_bytes()).hexdigest()
-             for p in sorted(repo.rglob("*")) if p.is_file() and ".git" not in p.relative_to(repo).parts}
-    files["<git status>"] = git(repo, "status", "--porcelain", "--ignored")
-    files["<HEAD>"] = git(repo, "rev-parse", "HEAD")
-    return files
-
-
-def tree(repo: Path) -> dict[str, str]:
-    return {k: v for k, v in snapshot(repo).items() if not k.startswith("<")}
-
-
-@pytest.fixture
-def team(template_repo, tmp_path) -> Path:
-    repo = render_at(template_repo, tmp_path / "payments-api")
-    make_team_edits(repo)
-    return repo
-
-
-def test_release_reaches_the_team_and_keeps_every_edit(team, template_repo):
-    before = {p: (team / p).read_bytes() for p in ("CLAUDE.md", ".claude/skills/team-runbook/SKILL.md",
-                                                   ".claude/settings.local.json", "src/app.py")}
-    run = update(team, "--vcs-ref", "v0.2.0")
-    assert run.returncode == 0, run.stdout + run.stderr
-    # Every foundation change arrived.
-    settings = json.loads((team / ".claude/settings.json").read_text())
-    policy = json.loads((team / ".claude/foundation/policy.json").read_text())
-    assert "Bash(prod-db-reset:*)" in settings["permissions"]["deny"]
-    assert "prod-db-reset" in {rule["id"] for rule in policy["commands"]}
-    assert HOOK_FIX in (team / ".claude/foundation/hooks/guard.py").read_text()
-    manifest = json.loads((team / ".claude/foundation/manifest.json").read_text())
-    assert manifest["template_version"] == "0.2.0"
-    review = (team / ".claude/skills/code-review/SKILL.md").read_bytes()
-    assert b"authorisation test" in review
-    assert {"name": "code-review", "version": "1.1.0", "sha256": hashlib.sha256(review).hexdigest(), "delivery": "copy"} in manifest["skills"]
-    for path, digest in manifest["files"].items():
-        if path != ORG_RULES_NEW:  # carries the team's edit, reported as such
-            assert hashlib.sha256((team / path).read_bytes()).hexdigest() == digest, path
-    # The renamed file: in its new place, with the new org rule and the team's edit; the old one gone.
-    moved = (team / ORG_RULES_NEW).read_text()
-    assert NEW_ORG_RULE in moved and TEAM_ORG_RULES_EDIT.strip() in moved
-    assert not (team / ORG_RULES_OLD).exists()
-    # The renamed answer kept its value; the retired skill is gone, from disk and answers.
-    answers = yaml.safe_load((team / ".copier-answers.yml").read_text())
-    assert answers["audit_log_file"] == CUSTOM_AUDIT and "audit_log" not in answers
-    assert policy["audit"]["path"] == CUSTOM_AUDIT
-    assert not (team / ".claude/skills/writing-tests").exists() and "writing-tests" not in answers["skills"]
-    # The recommended skill new to the registry is offered: added, and named so the team can decline it.
-    assert "api-design" in answers["skills"] and (team / ".claude/skills/api-design/SKILL.md").is_file()
-    assert "new recommended skill api-design" in run.stderr
-    # Every team edit is there byte for byte.
-    for path, content in before.items():
-        assert (team / path).read_bytes() == content, path
-    assert TEAM_AGENTS_MD in (team / "AGENTS.md").read_text()
-    assert NEW_ORG_RULE in (team / "AGENTS.md").read_text()  # the marked section was refreshed
-    assert TEAM_HOOK in settings["hooks"]["PreToolUse"]  # the hand-added hook, now carried in the answers
-    assert answers["extra_settings"]["hooks"]["PreToolUse"] == [TEAM_HOOK]
-    # No conflict markers, no .rej files, every JSON parses.
-    for path in team.rglob("*"):
-        if path.is_file() and ".git" not in path.parts:
-            assert not path.name.endswith(".rej"), path
-            content = path.read_bytes()
-            assert b"<<<<<<< " not in content and b">>>>>>> " not in content, path
-            if path.suffix == ".json":
-                json.loads(content)
-    assert "What changed" in run.stdout and "0.2.0" in run.stdout and "prod-db-reset" in run.stdout
-    assert "carried your PreToolUse hook" in run.stdout
 
 
 def test_versions_in_a_row_equal_a_jump(template_repo, tmp_path):
@@ -160,13 +46,18 @@ def test_dirty_tree_is_refused_and_nothing_changes(team):
     assert snapshot(team) == before
 
 
-def test_conflict_is_reported_and_the_repo_is_restored(template_repo, tmp_path):
-    repo = render_at(template_repo, tmp_path / "team")
-    # The team rewrites the very line the next release appends after: a real conflict.
+def team_rewriting_the_last_org_rule(template: Path, dst: Path) -> Path:
+    """The team rewrites the very line the next release appends after: a real conflict."""
+    repo = render_at(template, dst)
     rules = repo / ORG_RULES_OLD
     lines = rules.read_text().rstrip("\n").split("\n")
     rules.write_text("\n".join(lines[:-1] + ["- Our own last rule, replacing the organisation's."]) + "\n")
     commit_all(repo, "team rewrites the last org rule")
+    return repo
+
+
+def test_conflict_is_reported_and_the_repo_is_restored(template_repo, tmp_path):
+    repo = team_rewriting_the_last_org_rule(template_repo, tmp_path / "team")
     before = snapshot(repo)
     run = update(repo, "--vcs-ref", "v0.2.0")
     assert run.returncode == 1, run.stdout
@@ -175,17 +66,80 @@ def test_conflict_is_reported_and_the_repo_is_restored(template_repo, tmp_path):
     assert snapshot(repo) == before
 
 
-def test_failing_migration_restores_the_repo(tmp_path):
-    def release_with_a_failing_migration(root: Path) -> None:
-        # An after-migration that dies: Copier itself would leave a half-updated tree behind.
+def test_a_conflict_under_renovate_fails_the_run_and_names_the_file(template_repo, tmp_path):
+    """Copier alone exits 0 on a conflict; the template's after stage makes it fail, so Renovate reports an
+    artifact error instead of opening a pull request with conflict markers, and every JSON file still parses."""
+    repo = team_rewriting_the_last_org_rule(template_repo, tmp_path / "team")
+    run = RUNNERS["renovate"](repo, "v0.2.0")
+    assert run.returncode != 0
+    assert f"{ORG_RULES_NEW}: conflict between your edit and the new foundation" in run.stderr
+    assert "git reset --hard && git clean -fd" in run.stderr  # how to undo it, with plain Copier
+    for path in (".claude/settings.json", ".mcp.json", ".claude/foundation/policy.json"):
+        json.loads((repo / path).read_text())
+
+
+def test_json_output_gives_the_outcome_and_the_conflicted_files(template_repo, tmp_path):
+    repo = team_rewriting_the_last_org_rule(template_repo, tmp_path / "team")
+    run = update(repo, "--json", "--vcs-ref", "v0.2.0")
+    assert run.returncode == 1
+    result = json.loads(run.stdout)
+    assert result["outcome"] == "conflict" and result["conflicts"] == [ORG_RULES_NEW] and result["restored"] is True
+    assert result["from_version"] == "0.1.0" and result["fix"]
+
+
+def test_json_output_of_a_successful_update_lists_what_was_carried(team):
+    run = update(team, "--json", "--vcs-ref", "v0.2.0")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["outcome"] == "updated" and (result["from_version"], result["to_version"]) == ("0.1.0", "0.2.0")
+    assert any(note["kind"] == "carried" and "PreToolUse hook" in note["text"] for note in result["notes"])
+    assert "prod-db-reset" in result["changelog"] and result["conflicts"] == []
+
+
+def test_a_second_update_while_one_runs_is_refused(team):
+    marker = team / ".git/agent-foundation/update-in-progress.json"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"pid": os.getpid(), "head": git(team, "rev-parse", "HEAD").strip(), "started": "now"}))
+    before = snapshot(team)
+    run = update(team, "--json", "--vcs-ref", "v0.2.0")
+    assert run.returncode == 1 and json.loads(run.stdout)["outcome"] == "busy"
+    assert f"pid {os.getpid()}" in json.loads(run.stdout)["problems"][0]
+    assert snapshot(team) == before and marker.is_file()  # the running update's marker is not touched
+
+
+def release_with_a_failing_migration(code: str):
+    """A v0.2.0 whose own migration runs `code` (Python) and dies: Copier alone leaves a half-updated tree."""
+    def release(root: Path) -> None:
         copier_yml = root / "copier.yml"
         copier_yml.write_text(copier_yml.read_text().replace("_migrations:\n", (
             "_migrations:\n"
             "  - version: v0.2.0\n"
-            "    command: [\"{{ _copier_python }}\", \"-c\", \"raise SystemExit('migration failed on purpose')\"]\n"
+            f"    command: [\"{{{{ _copier_python }}}}\", \"-c\", {json.dumps(code)}]\n"
         ), 1))
+    return release
 
-    template = build_template_versions(tmp_path / "template", {"v0.2.0": release_with_a_failing_migration})
+
+def test_a_restore_that_fails_says_so_and_gives_the_command_that_finishes_it(tmp_path):
+    # The failing migration also leaves git's index locked (as a crashed git would): update.py cannot put the
+    # tree back, and must not claim it did.
+    code = "open('.git/index.lock', 'w'); raise SystemExit('failed on purpose')"
+    template = build_template_versions(tmp_path / "template", {"v0.2.0": release_with_a_failing_migration(code)})
+    repo = render_at(template, tmp_path / "team")
+    make_team_edits(repo)
+    head = git(repo, "rev-parse", "HEAD").strip()
+    run = update(repo, "--vcs-ref", "v0.2.0")
+    assert run.returncode == 1
+    assert "could NOT be put back" in run.stderr and "exactly as it was" not in run.stderr
+    assert f"git reset --hard {head} && git clean -fd" in run.stderr
+    (repo / ".git/index.lock").unlink()
+    rerun = update(repo, "--vcs-ref", "v0.2.0")  # the marker was kept: the next run recovers first
+    assert "was interrupted" in rerun.stderr and "git stash" in rerun.stderr
+    assert git(repo, "rev-parse", "HEAD").strip() == head
+
+
+def test_failing_migration_restores_the_repo(tmp_path):
+    code = "raise SystemExit('migration failed on purpose')"
+    template = build_template_versions(tmp_path / "template", {"v0.2.0": release_with_a_failing_migration(code)})
     repo = render_at(template, tmp_path / "team")
     make_team_edits(repo)
     before = snapshot(repo)
@@ -210,48 +164,6 @@ def test_a_broken_migration_entry_fails_before_anything_changes(tmp_path):
     assert snapshot(repo) == before
 
 
-def test_hand_edits_of_foundation_json_stay_valid_and_are_carried(team):
-    settings = json.loads((team / ".claude/settings.json").read_text())
-    settings["permissions"]["allow"].append("Bash(make lint:*)")
-    settings["permissions"]["deny"].remove("Bash(sudo:*)")
-    settings["disableAutoMode"] = None
-    settings["sandbox"]["network"]["allowedDomains"].append("tickets.internal.example.com")
-    settings["sandbox"]["enabled"] = False
-    (team / ".claude/settings.json").write_text(json.dumps(settings, indent=2))
-    mcp = json.loads((team / ".mcp.json").read_text())
-    mcp["mcpServers"]["team-tickets"] = {"command": "node", "args": ["tools/tickets-mcp.js"]}
-    (team / ".mcp.json").write_text(json.dumps(mcp, indent=2))
-    commit_all(team, "hand edits")
-    run = update(team, "--vcs-ref", "v0.2.0")
-    assert run.returncode == 0, run.stdout + run.stderr
-    settings = json.loads((team / ".claude/settings.json").read_text())
-    assert "Bash(make lint:*)" in settings["permissions"]["allow"]
-    assert "Bash(sudo:*)" in settings["permissions"]["deny"]
-    assert settings["disableAutoMode"] == "disable"
-    assert "restored the foundation's deny rule Bash(sudo:*)" in run.stdout
-    assert "restored the foundation's setting disableAutoMode" in run.stdout
-    assert settings["sandbox"]["enabled"] is True and "restored the foundation's setting sandbox" in run.stdout
-    assert "tickets.internal.example.com" in settings["sandbox"]["network"]["allowedDomains"]
-    mcp = json.loads((team / ".mcp.json").read_text())
-    assert mcp["mcpServers"]["team-tickets"] == {"command": "node", "args": ["tools/tickets-mcp.js"]}
-    assert "not vetted" in run.stdout
-    answers = yaml.safe_load((team / ".copier-answers.yml").read_text())
-    assert "Bash(make lint:*)" in answers["extra_allow"] and "team-tickets" in answers["extra_mcp_servers"]
-    assert answers["extra_network_hosts"] == ["tickets.internal.example.com"]
-
-
-def test_a_dangerous_hand_added_allow_rule_is_refused_and_restored(team):
-    settings = json.loads((team / ".claude/settings.json").read_text())
-    settings["permissions"]["allow"].append("Bash(*)")
-    (team / ".claude/settings.json").write_text(json.dumps(settings, indent=2))
-    commit_all(team, "too broad")
-    before = snapshot(team)
-    run = update(team, "--vcs-ref", "v0.2.0")
-    assert run.returncode == 1
-    assert "extra_allow" in run.stdout + run.stderr and "Bash(*)" in run.stdout + run.stderr
-    assert snapshot(team) == before
-
-
 def test_a_declined_recommended_skill_is_not_offered_again(team):
     assert update(team, "--vcs-ref", "v0.2.0").returncode == 0
     answers = yaml.safe_load((team / ".copier-answers.yml").read_text())
@@ -264,16 +176,6 @@ def test_a_declined_recommended_skill_is_not_offered_again(team):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "api-design" not in yaml.safe_load((team / ".copier-answers.yml").read_text())["skills"]
     assert not (team / ".claude/skills/api-design").exists()
-
-
-def test_plain_copier_update_still_works(template_repo, tmp_path):
-    repo = render_at(template_repo, tmp_path / "team")
-    env = {**os.environ, "PATH": VENV_BIN + os.pathsep + os.environ["PATH"]}
-    run = subprocess.run(["copier", "update", "--trust", "--defaults", "--vcs-ref", "v0.2.0"], cwd=repo, env=env,
-                         capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
-    assert run.returncode == 0, run.stderr
-    assert json.loads((repo / ".claude/foundation/manifest.json").read_text())["template_version"] == "0.2.0"
-    assert (repo / ORG_RULES_NEW).is_file() and not (repo / ORG_RULES_OLD).exists()
 
 
 def test_hand_edited_registry_skill_is_kept_and_named(template_repo, tmp_path):
@@ -325,7 +227,8 @@ def test_a_windows_checkout_updates_like_any_other(template_repo, tmp_path):
     assert b"\r\n" in (clone / ".claude/foundation/hooks/guard.py").read_bytes()
     run = update(clone, "--vcs-ref", "v0.2.0")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "warning:" not in run.stdout, run.stdout  # nothing carried, restored or kept as an edit
+    warnings = [line for line in run.stdout.splitlines() if line.startswith("warning:")]
+    assert not [w for w in warnings if any(word in w for word in ("carried", "restored", "kept"))], warnings
     assert "Bash(prod-db-reset:*)" in json.loads((clone / ".claude/settings.json").read_text())["permissions"]["deny"]
     check = subprocess.run(["python3", ".claude/foundation/check.py"], cwd=clone, capture_output=True, text=True, timeout=60)
     assert check.returncode == 0, check.stdout

@@ -402,7 +402,8 @@ def _check_agents(path: Path, agents: Any, problems: _Collector) -> None:
         problems.add(path, "agents.claude-code.always", "must be true", "Claude Code is always on: write always: true")
 
 
-MIGRATION_KINDS = {"renamed_files": ("from", "to"), "renamed_answers": ("from", "to"), "retired_skills": None}
+MIGRATION_KINDS = {"renamed_files": ("from", "to"), "renamed_answers": ("from", "to"), "retired_skills": None,
+                   "retired_servers": None}
 
 
 def _check_migrations(path: Path, data: dict[str, Any], problems: _Collector) -> None:
@@ -426,7 +427,7 @@ def _check_migrations(path: Path, data: dict[str, Any], problems: _Collector) ->
             elif MIGRATION_KINDS[key] and not all(isinstance(v, dict) and all(isinstance(v.get(f), str) and v.get(f) for f in MIGRATION_KINDS[key]) for v in value):
                 problems.add(path, f"{where}.{key}", "needs a from and a to in every entry", "write {from: old, to: new}")
             elif not MIGRATION_KINDS[key] and not all(isinstance(v, str) and v for v in value):
-                problems.add(path, f"{where}.{key}", "must list skill names", "write [skill-name]")
+                problems.add(path, f"{where}.{key}", "must list names", "write [name]")
 
 
 OTLP_PROTOCOLS = ("grpc", "http/json", "http/protobuf")

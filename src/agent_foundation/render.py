@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import agents
+from .agents_md import section_digest
 from .foundation import Foundation, check_rule_syntax, host_pattern_problem
 
 SCHEMA_VERSION = 1
@@ -288,26 +289,47 @@ def extra_rule_errors(foundation: Foundation, rules: Any, kind: str) -> list[str
     return errors
 
 
-# Keys a team may add to settings.json through `extra_settings`; everything else is the foundation's posture
-# (permissions go through extra_allow / extra_ask / extra_deny).
-TEAM_SETTINGS_KEYS = {
-    "hooks", "env", "statusLine", "outputStyle", "model", "cleanupPeriodDays", "attribution",
-    "includeCoAuthoredBy", "enabledPlugins", "extraKnownMarketplaces", "spinnerTipsEnabled", "language",
-}
+# Settings keys the foundation and the team both fill: the foundation's entries always win (its env variables,
+# its permission rules and modes, its hooks first), the team's sit beside them. Every other key the foundation
+# renders is its posture alone; every key it does not render is the team's, carried through `extra_settings`.
+SHARED_SETTINGS_KEYS = ("env", "hooks", "permissions")
+PERMISSION_RULE_KINDS = ("allow", "ask", "deny")  # the team's rules go through extra_allow / extra_ask / extra_deny
 
 
-def extra_settings_errors(extra: Any) -> list[str]:
+def owned_settings(foundation: Foundation) -> dict[str, set[str]]:
+    """What the foundation owns in settings.json: its top-level keys, and its keys inside `permissions` and `env`."""
+    profile = next(iter(foundation.profiles))
+    base = foundation_settings(foundation, {"permission_profile": profile, "team_slug": "x"})
+    return {
+        "keys": set(base) - set(SHARED_SETTINGS_KEYS),
+        "permissions": set(base["permissions"]) | set(PERMISSION_RULE_KINDS),
+        "env": set(base["env"]),
+    }
+
+
+def extra_settings_errors(foundation: Foundation, extra: Any) -> list[str]:
     if extra in (None, "", {}):
         return []
     if not isinstance(extra, dict):
         return ['use a YAML mapping of settings.json keys, e.g. {"env": {"LOG_LEVEL": "debug"}}']
+    owned = owned_settings(foundation)
     errors = []
     for key, value in extra.items():
-        if key not in TEAM_SETTINGS_KEYS:
+        if key in owned["keys"]:
             errors.append(
                 f"remove {key!r}: it is the foundation's posture; permissions go in extra_allow, extra_ask or "
                 "extra_deny, personal settings in .claude/settings.local.json"
             )
+        elif key == "permissions":
+            if not isinstance(value, dict):
+                errors.append("extra_settings: permissions must be a mapping, as in settings.json")
+                continue
+            for inner in sorted(set(value) & owned["permissions"]):  # the foundation's would win anyway: say so
+                errors.append(
+                    ("put your rules in extra_allow, extra_ask or extra_deny" if inner in PERMISSION_RULE_KINDS
+                     else "ask the platform team for another permission profile")
+                    + f": extra_settings' permissions.{inner} belongs to the foundation's posture"
+                )
         elif key == "hooks":
             if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
                 errors.append("hooks: {EVENT: [entries]}, as in settings.json: map each event name to a list of hook entries")
@@ -393,7 +415,7 @@ def _merge_team_settings(rendered: dict[str, Any], extra: dict[str, Any]) -> dic
             for event, entries in value.items():
                 rendered["hooks"].setdefault(event, [])
                 rendered["hooks"][event] = rendered["hooks"][event] + [e for e in entries if e not in rendered["hooks"][event]]
-        elif key == "env" or (key in ("enabledPlugins", "extraKnownMarketplaces") and key in rendered):
+        elif key in ("env", "permissions") or (key in ("enabledPlugins", "extraKnownMarketplaces") and key in rendered):
             rendered[key] = {**value, **rendered[key]}  # the team adds; the foundation's entries win
         else:
             rendered[key] = value
@@ -456,10 +478,11 @@ def telemetry_resource_attributes(answers: dict[str, Any], version: str) -> str:
     return ",".join(f"{key}={urllib.parse.quote(str(value), safe='')}" for key, value in labels.items())
 
 
-def settings(foundation: Foundation, answers: dict[str, Any], version: str = "unreleased") -> dict[str, Any]:
+def foundation_settings(foundation: Foundation, answers: dict[str, Any], version: str = "unreleased") -> dict[str, Any]:
+    """settings.json as the foundation alone renders it, before the team's `extra_settings`."""
     profile = foundation.profiles[answers["permission_profile"]]
     rules = permission_rules(foundation, answers)
-    rendered = {
+    return {
         "$schema": SETTINGS_SCHEMA_URL,
         "permissions": {
             "allow": rules["allow"],
@@ -479,7 +502,10 @@ def settings(foundation: Foundation, answers: dict[str, Any], version: str = "un
         },
         **plugin_settings(answers),
     }
-    return _merge_team_settings(rendered, dict(answers.get("extra_settings") or {}))
+
+
+def settings(foundation: Foundation, answers: dict[str, Any], version: str = "unreleased") -> dict[str, Any]:
+    return _merge_team_settings(foundation_settings(foundation, answers, version), dict(answers.get("extra_settings") or {}))
 
 
 def mcp_server_config(server: dict[str, Any]) -> dict[str, Any]:
@@ -570,7 +596,6 @@ def policy(foundation: Foundation, answers: dict[str, Any], version: str) -> dic
         },
         "audit": {"path": answers.get("audit_log") or DEFAULT_AUDIT_LOG},
         "exceptions": canonical_exceptions(answers.get("exceptions")),
-        "team_settings_keys": sorted(TEAM_SETTINGS_KEYS),
         "client": {"minimum_version": foundation.client["minimum_version"]},
         "agents": agents.floors(foundation, answers),
         "floor": {
@@ -720,6 +745,7 @@ def manifest(foundation: Foundation, answers: dict[str, Any], version: str, temp
         ],
         "registry_skills": sorted(foundation.skills),
         "client_minimum_version": foundation.client["minimum_version"],
+        "agents_section": section_digest(agents_section(foundation, answers)),
         # default=str: a YAML answer may hold a date (an exception's expires written without quotes)
         "answers": json.loads(json.dumps({key: value for key, value in answers.items()
                                           if value is not None and not key.startswith("_")}, default=str)),

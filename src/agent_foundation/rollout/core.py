@@ -383,7 +383,8 @@ def _update(opts: Options, clone: Path, base: str, base_sha: str, state: dict[st
     log = opts.workdir / "logs" / f"{clone.name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     row["log"] = str(log)
-    command = [sys.executable, str(update_py), "--vcs-ref", version]
+    structured = speaks_json(update_py)
+    command = [sys.executable, str(update_py), "--vcs-ref", version, *(["--json"] if structured else [])]
     env = {**_env(), COPIER_CACHE_ENV: str(copier_cache)}
     try:
         result = run_child(command, cwd=clone, timeout=opts.timeout, env=env)
@@ -392,9 +393,10 @@ def _update(opts: Options, clone: Path, base: str, base_sha: str, state: dict[st
         log.write_text(f"$ {' '.join(command)}\n{error.stdout or ''}\n{error.stderr or ''}", encoding="utf-8")
         raise RepoFailed(f"the update took longer than {opts.timeout} s (--timeout); the branch was reset") from error
     log.write_text(f"$ {' '.join(command)}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}", encoding="utf-8")
+    outcome = json_result(result.stdout) if structured else None
     if result.returncode != 0:
         _restore(clone, base_sha)
-        _explain_failure(opts, clone, base_sha, result, row, override)
+        _explain_failure(opts, clone, base_sha, result, row, override, outcome)
         return
 
     if override:
@@ -403,7 +405,10 @@ def _update(opts: Options, clone: Path, base: str, base_sha: str, state: dict[st
         answers.write_text(_SRC_PATH_LINE.sub(lambda _: _src_line(state["answers_text"]), answers.read_text(encoding="utf-8"), count=1),
                            encoding="utf-8")
     row["to_version"] = version_in_worktree(clone)
-    changelog, warnings = parse_success(result.stdout)
+    if outcome is not None:
+        changelog, warnings = str(outcome.get("changelog") or ""), [str(n.get("text")) for n in outcome.get("notes") or []]
+    else:
+        changelog, warnings = parse_success(result.stdout)
     _commit_release(opts, clone, base_sha, state, row, changelog, warnings, FULL_PATH_NOTE)
 
 
@@ -553,6 +558,30 @@ def _restore(clone: Path, base_sha: str) -> None:
 # ---------------------------------------------------------------- reading update.py's output
 
 
+def speaks_json(update_py: Path) -> bool:
+    """Whether this update.py has --json (a repository on an older release has an update.py without it, whose
+    messages are read the old way below)."""
+    try:
+        return '"--json"' in update_py.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+def json_result(stdout: str) -> dict[str, Any] | None:
+    try:
+        result = json.loads(stdout)
+    except ValueError:
+        return None
+    return result if isinstance(result, dict) and "outcome" in result else None
+
+
+def failure_from_json(result: dict[str, Any]) -> tuple[str, str, list[str]]:
+    """(what went wrong, what to do, conflicted files), read from update.py --json's fields."""
+    problems = [str(problem) for problem in result.get("problems") or []]
+    what = "; ".join(" ".join(problem.split()) for problem in problems) or f"update.py ended with outcome {result.get('outcome')}"
+    return what, str(result.get("fix") or ""), [str(path) for path in result.get("conflicts") or []]
+
+
 _PROBLEM = re.compile(r"^    (.+?): (conflict between your edit and the new foundation|Copier could not apply your change to (.+)|not valid JSON after the update)$")
 
 
@@ -581,8 +610,8 @@ def parse_failure(stderr: str) -> tuple[str, str, list[str]]:
 
 
 def _explain_failure(opts: Options, clone: Path, base_sha: str, result: subprocess.CompletedProcess[str], row: dict[str, Any],
-                     override: bool) -> None:
-    what, todo, conflicts = parse_failure(result.stderr)
+                     override: bool, outcome: dict[str, Any] | None = None) -> None:
+    what, todo, conflicts = failure_from_json(outcome) if outcome is not None else parse_failure(result.stderr)
     if conflicts:
         row["status"], row["conflicts"] = "conflict", conflicts
         then = (f"run the resolve command, resolve the conflict markers in {', '.join(conflicts)}, run "

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import inspect
 import json
 import os
 import shutil
@@ -163,7 +164,9 @@ def render_release(src: str, tag: str, answers_text: str, manifest_text: str, ve
         raise Declined("the release's AGENTS.md has no foundation section where this rollout expects it")
     files = sorted(path.relative_to(target).as_posix() for path in target.rglob("*")
                    if (path.is_file() or path.is_symlink()) and ".git" not in path.relative_to(target).parts)
-    return {"out": out, "checkout": str(checkout), "section": rendered_agents[len(header):], "files": files}
+    agents_digest = (json.loads(manifest_text or "{}") or {}).get("agents_section")
+    return {"out": out, "checkout": str(checkout), "section": rendered_agents[len(header):], "files": files,
+            "agents_digest": agents_digest}
 
 
 _modules: dict[str, Any] = {}
@@ -219,22 +222,40 @@ def apply_release(render: dict[str, Any], clone: str, base_sha: str, old_files: 
     agents = (repo / AGENTS).read_text(encoding="utf-8")
     if section.rstrip("\n") not in agents:  # the refresh task's own condition (copier.yml)
         splice = _load(checkout / "src/agent_foundation/agents_md.py", "release_agents_md").splice
-        (repo / AGENTS).write_text(splice(agents, section), encoding="utf-8")
+        takes_digest = len(inspect.signature(splice).parameters) > 2  # releases that keep a team's lines in the section
+        spliced = splice(agents, section, render.get("agents_digest")) if takes_digest else splice(agents, section)
+        text, note = spliced if isinstance(spliced, tuple) else (spliced, "")
+        if note:
+            raise Declined(note)
+        (repo / AGENTS).write_text(text, encoding="utf-8")
     update = _load(out / ".claude/foundation/update.py", f"release_update_py_{out.name}")
-    if not all(hasattr(update, name) for name in ("problems_after_update", "tolerated", "changelog_between")):
-        raise Declined("the release's update.py does not offer the checks the fast path runs after the render "
-                       "(problems_after_update, tolerated, changelog_between)")
-    findings: list[Any] = []
-    problems = update.problems_after_update(repo, base_sha, findings)
+    if not hasattr(update, "changelog_between"):
+        raise Declined("the release's update.py does not offer changelog_between, which the fast path runs after the render")
+    problems, warnings = _release_checks(checkout, update, repo, base_sha)
     if problems:
         raise Declined("the release's checks found problems: " + "; ".join(problems[:3]))
-    warnings = [f"kept as you have it, and flagged by the posture check: {f.file}: {f.message}"
-                for f in findings if update.tolerated(f)]
     changelog_file = repo / ".claude/foundation/CHANGELOG.md"
     changes = update.changelog_between(changelog_file.read_text(encoding="utf-8") if changelog_file.is_file() else "",
                                        old_version, str(new_manifest.get("template_version") or ""))
     return {"to_version": str(new_manifest.get("template_version") or "") or None, "warnings": warnings,
             "changelog": changes}
+
+
+def _release_checks(checkout: Path, update: Any, repo: Path, base_sha: str) -> tuple[list[str], list[str]]:
+    """(problems, warnings) from the release's own after-update checks: its migrations' (they run inside Copier's
+    update since the update's safety moved into the template), or, for older releases, its update.py's."""
+    migrate_file = checkout / "src/agent_foundation/migrate.py"
+    migrate = _load(migrate_file, f"release_migrate_{checkout.name}") if migrate_file.is_file() else None
+    if migrate is not None and hasattr(migrate, "update_problems"):
+        problems, _, kept = migrate.update_problems(repo)
+        return problems, [f"kept as you have it, and flagged by the posture check: {k}" for k in kept]
+    if not all(hasattr(update, name) for name in ("problems_after_update", "tolerated")):
+        raise Declined("the release offers no after-update checks the fast path can run (migrate.update_problems, "
+                       "or update.py's problems_after_update and tolerated)")
+    findings: list[Any] = []
+    problems = update.problems_after_update(repo, base_sha, findings)
+    return problems, [f"kept as you have it, and flagged by the posture check: {f.file}: {f.message}"
+                      for f in findings if update.tolerated(f)]
 
 
 def _prune_empty_parents(repo: Path, folder: Path) -> None:

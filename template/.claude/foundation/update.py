@@ -1,18 +1,19 @@
 """Take a new foundation release, safely.
 
-    python3 .claude/foundation/update.py [--interactive] [copier update options...]
+    python3 .claude/foundation/update.py [--interactive] [--json] [copier update options...]
 
-Runs `copier update --trust` (with your recorded answers unless --interactive; every other option is passed
-on to Copier), and guarantees what Copier alone does not:
-  - a dirty tree is refused before anything is touched;
-  - hand edits of the foundation's JSON (.claude/settings.json, .mcp.json) are carried into your answers
-    (extra_allow, extra_ask, extra_deny, extra_settings, extra_network_hosts, mcp_servers, extra_mcp_servers), so they survive
-    as valid JSON and are never merged with conflict markers; removed foundation rules and hooks come back,
-    each named in a warning;
-  - after Copier: no conflict (Copier exits 0 on them), every JSON file parses, the posture check holds;
-    on any failure the tree is put back exactly as it was and the reason is printed, with what to do.
-On success it prints the CHANGELOG entries between your old and your new version; review and commit.
-Standard library only.
+Runs `copier update --trust` (with your recorded answers unless --interactive; every other option, such as
+--vcs-ref v0.3.0 or --data 'skills=[...]', is passed on to Copier). The template's own migrations do the
+update's safety work, so plain `copier update --trust` gives the same result: hand edits of .claude/settings.json
+and .mcp.json are carried into your answers, removed foundation rules and hooks come back, no JSON file ever
+holds a conflict marker, and the posture check runs after the update. update.py adds what only a wrapper can:
+  - a dirty tree is refused before anything is touched, and one update runs at a time;
+  - on any failure, Ctrl-C, SIGTERM or SIGHUP the tree is put back exactly as it was; if it cannot be, it
+    says so and gives the command that finishes the job; a run killed outright (SIGKILL) is recovered by the
+    next run, which says what it found and where the partial changes went;
+  - on success it prints what was carried and the CHANGELOG entries between your old and your new version;
+  - --json prints one JSON object instead (outcome, versions, notes, conflicts, problems, fix) for tools.
+Review and commit afterwards. Standard library only.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
-from dataclasses import dataclass, field
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,230 +36,220 @@ import history  # noqa: E402
 import versions  # noqa: E402
 from history import git  # noqa: E402
 
-SETTINGS = ".claude/settings.json"
-MCP = ".mcp.json"
-POLICY = Path(".claude/foundation/policy.json")
+ANSWERS = ".copier-answers.yml"
 CHANGELOG = Path(".claude/foundation/CHANGELOG.md")
-CONFLICT_MARKER = re.compile(rb"^(<{7} |>{7} |={7}$)", re.M)
-# Posture findings an update keeps and names instead of failing on: the team's own edit of a foundation text
-# file (instructions, skills), and a server the team runs outside the registry (carried in extra_mcp_servers).
-# Refusing the release for them would keep the team off every later security fix; the posture check and fleet
-# report still flag them. An edit of the foundation's code (hooks, check, update) is never kept: it fails.
-TOLERATED_FINDINGS = {"foundation-file-edited", "mcp-server-unvetted"}
-TOLERATED_EDITS = (".md",)
-
-
-def tolerated(finding: Any) -> bool:
-    if finding.code == "foundation-file-edited":
-        return str(finding.file).endswith(TOLERATED_EDITS)
-    return finding.code in TOLERATED_FINDINGS
+STATE_DIR = "agent-foundation"  # in the git directory, as the template's migrations use it
+IN_PROGRESS = "update-in-progress.json"  # the lock, and the marker a killed run leaves for the next one
+REPORT = "update-report.json"  # written by the template's migrations
+SIGNALS = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
 
 
 @dataclass
-class Carry:
-    """What update.py moves out of hand-edited foundation JSON into the team's answers."""
+class Result:
+    """What update.py tells a person, or a tool with --json."""
 
-    data: dict[str, Any] = field(default_factory=dict)  # answers passed to copier with --data
-    restored: list[str] = field(default_factory=list)  # files put back to the foundation's rendered content
-    warnings: list[str] = field(default_factory=list)
+    outcome: str = "failed"  # updated, current, refused, busy, conflict, failed, interrupted, restore-failed
+    from_version: str = ""
+    to_version: str = ""
+    notes: list[dict[str, str]] = field(default_factory=list)  # {kind, text}: carried, restored, kept, removed, ...
+    conflicts: list[str] = field(default_factory=list)  # files with a conflict between the team's edit and the release
+    problems: list[str] = field(default_factory=list)
+    fix: str = ""  # what to do next, one sentence
+    restored: bool = True  # whether the repository is exactly as it was before the run (false after an update)
+    recovered: str = ""  # what this run found of an earlier, interrupted one
+    changelog: str = ""
 
 
 class UpdateFailed(Exception):
-    def __init__(self, what: str, todo: str):
+    def __init__(self, what: str, todo: str, outcome: str = "failed", problems: list[str] | None = None,
+                 conflicts: list[str] | None = None):
         super().__init__(what)
-        self.what, self.todo = what, todo
+        self.what, self.todo, self.outcome = what, todo, outcome
+        self.problems, self.conflicts = problems or [], conflicts or []
 
 
-# ---------------------------------------------------------------- carrying hand edits into answers
+class Interrupted(BaseException):
+    """SIGTERM or SIGHUP, handled like Ctrl-C: the tree is put back before the process ends."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
-def _added(current: list[Any], rendered: list[Any]) -> list[Any]:
-    return [item for item in current if item not in rendered]
+def _raise_interrupted(signum: int, _frame: Any) -> None:
+    raise Interrupted(signum)
 
 
-def carry_settings(current: dict[str, Any], rendered: dict[str, Any], answers: dict[str, Any],
-                   team_keys: set[str], carry: Carry) -> None:
-    cur_perm, ren_perm = current.get("permissions") or {}, rendered.get("permissions") or {}
-    for kind in ("allow", "ask", "deny"):
-        answer = f"extra_{kind}"
-        ours = list(answers.get(answer) or [])
-        added = _added(cur_perm.get(kind) or [], ren_perm.get(kind) or [])
-        removed = _added(ren_perm.get(kind) or [], cur_perm.get(kind) or [])
-        kept = [rule for rule in ours if rule not in removed] + [rule for rule in added if rule not in ours]
-        for rule in removed:
-            if rule not in ours:
-                carry.warnings.append(f"restored the foundation's {kind} rule {rule} that was removed from {SETTINGS}")
-        for rule in added:
-            carry.warnings.append(f"carried your {kind} rule {rule} from {SETTINGS} into the answer {answer}")
-        if kept != ours:
-            carry.data[answer] = kept
-    for key in sorted(set(ren_perm) - {"allow", "ask", "deny"}):
-        if cur_perm.get(key) != ren_perm[key]:
-            carry.warnings.append(f"restored permissions.{key} = {json.dumps(ren_perm[key])} in {SETTINGS}")
-
-    carry_sandbox_hosts(current, rendered, answers, carry)
-
-    extra = dict(answers.get("extra_settings") or {})
-    extra_hooks = {event: list(entries) for event, entries in (extra.get("hooks") or {}).items()}
-    ren_hooks, cur_hooks = rendered.get("hooks") or {}, current.get("hooks") or {}
-    for event in sorted(set(ren_hooks) | set(cur_hooks)):
-        for entry in _added(cur_hooks.get(event) or [], ren_hooks.get(event) or []):
-            extra_hooks.setdefault(event, []).append(entry)
-            carry.warnings.append(f"carried your {event} hook {json.dumps(entry)} into the answer extra_settings")
-        for entry in _added(ren_hooks.get(event) or [], cur_hooks.get(event) or []):
-            if entry in extra_hooks.get(event, []):
-                extra_hooks[event].remove(entry)
-            else:
-                carry.warnings.append(f"restored the foundation's {event} hook that was removed from {SETTINGS}")
-    new_extra = {key: value for key, value in extra.items() if key != "hooks"}
-    if any(extra_hooks.values()):
-        new_extra["hooks"] = {event: entries for event, entries in extra_hooks.items() if entries}
-    for key in sorted(set(current) | set(rendered)):
-        if key in ("permissions", "hooks") or current.get(key) == rendered.get(key):
-            continue
-        if key in team_keys and key in current:
-            new_extra[key] = current[key]
-            carry.warnings.append(f"carried your setting {key} from {SETTINGS} into the answer extra_settings")
-        elif key in team_keys:
-            new_extra.pop(key, None)
-        else:
-            carry.warnings.append(f"restored the foundation's setting {key} in {SETTINGS}")
-    if new_extra != extra:
-        carry.data["extra_settings"] = new_extra
+# ---------------------------------------------------------------- the lock, and recovering a killed run
 
 
-def _sandbox_hosts(settings: dict[str, Any]) -> list[Any]:
-    return (((settings.get("sandbox") or {}).get("network") or {}).get("allowedDomains")) or []
+def state_dir(repo: Path) -> Path:
+    path = git(repo, "rev-parse", "--git-path", STATE_DIR).decode().strip()
+    return (repo / path).resolve()
 
 
-def carry_sandbox_hosts(current: dict[str, Any], rendered: dict[str, Any], answers: dict[str, Any], carry: Carry) -> None:
-    """Hosts added to the sandbox by hand go to extra_network_hosts; the rest of the sandbox is re-rendered."""
-    ours = list(answers.get("extra_network_hosts") or [])
-    added = _added(_sandbox_hosts(current), _sandbox_hosts(rendered))
-    removed = _added(_sandbox_hosts(rendered), _sandbox_hosts(current))
-    kept = [host for host in ours if host not in removed] + [host for host in added if host not in ours]
-    for host in added:
-        carry.warnings.append(f"carried your sandbox host {host} from {SETTINGS} into the answer extra_network_hosts")
-    if kept != ours:
-        carry.data["extra_network_hosts"] = kept
-
-
-def carry_mcp(current: dict[str, Any], rendered: dict[str, Any], answers: dict[str, Any],
-              vetted: set[str], carry: Carry) -> None:
-    cur, ren = current.get("mcpServers") or {}, rendered.get("mcpServers") or {}
-    chosen = list(answers.get("mcp_servers") or [])
-    extra = dict(answers.get("extra_mcp_servers") or {})
-    for name in cur:
-        if name in ren and cur[name] == ren[name]:
-            continue
-        if name in vetted:
-            if name not in ren:
-                chosen.append(name)
-                carry.warnings.append(f"carried the vetted MCP server {name} from {MCP} into the answer mcp_servers")
-            else:
-                carry.warnings.append(f"restored the vetted configuration of MCP server {name} in {MCP}")
-        else:
-            extra[name] = cur[name]
-            carry.warnings.append(
-                f"carried your MCP server {name} from {MCP} into the answer extra_mcp_servers; it is not vetted, "
-                "so the posture check and the fleet report flag it (ask the platform team to vet it)"
-            )
-    for name in ren:
-        if name not in cur:
-            if name in chosen:
-                chosen.remove(name)
-            extra.pop(name, None)
-            carry.warnings.append(f"MCP server {name} was removed from {MCP}: removed it from your answers too")
-    if chosen != list(answers.get("mcp_servers") or []):
-        carry.data["mcp_servers"] = chosen
-    if extra != dict(answers.get("extra_mcp_servers") or {}):
-        carry.data["extra_mcp_servers"] = extra
-
-
-def carry_team_edits(repo: Path, manifest: dict[str, Any]) -> Carry:
-    """Move hand edits of the foundation's JSON into answers, and put the rendered JSON back in place."""
-    carry = Carry()
-    answers = manifest.get("answers") or {}
-    policy = _load_json(repo / POLICY) or {}
-    team_keys = set(policy.get("team_settings_keys") or [])
-    vetted = set(((policy.get("mcp") or {}).get("servers") or {}))
-    for path, carrier in ((SETTINGS, carry_settings), (MCP, carry_mcp)):
-        digest = (manifest.get("files") or {}).get(path)
-        file = repo / path
-        if not digest or not file.is_file() or history.sha256(file.read_bytes()) == digest:
-            continue
-        rendered = history.rendered_content(repo, path, digest)
-        if rendered is None:
-            raise UpdateFailed(
-                f"{path} was edited by hand, and the foundation's own version of it is not in git history",
-                f"restore it with `copier recopy --trust --defaults`, move your additions into the answers "
-                f"(extra_allow, extra_ask, extra_deny, extra_settings, extra_mcp_servers), commit, and run update.py again",
-            )
-        current = _load_json(file)
-        if current is None:
-            carry.warnings.append(f"{path} did not parse as JSON (the client would have ignored it); restored the foundation's version")
-        else:
-            extras = team_keys if carrier is carry_settings else vetted
-            carrier(current, json.loads(rendered), answers, extras, carry)
-        file.write_bytes(rendered)
-        carry.restored.append(path)
-    return carry
-
-
-# ---------------------------------------------------------------- checks after Copier
-
-
-def _load_json(path: Path) -> Any:
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # an orphan that exited but was never reaped (no init in a container) is not running
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+class InProgress:
+    """One update at a time; the marker also tells the next run that this one was killed mid-way."""
+
+    def __init__(self, repo: Path):
+        self.repo, self.path = repo, state_dir(repo) / IN_PROGRESS
+
+    def read(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else {}
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {}
+
+    def acquire(self, head: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            raise UpdateFailed("another update.py started in this repository at the same moment",
+                               "wait for it to finish, then run update.py again", outcome="busy") from None
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump({"pid": os.getpid(), "head": head, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, out)
+
+    def record(self, **fields: Any) -> None:
+        data = {**(self.read() or {}), **fields}
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+    def release(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def recover_interrupted(repo: Path, lock: InProgress) -> str:
+    """An earlier run's marker: refuse while it (or its Copier) still runs; otherwise put its partial changes
+    aside in a stash (nothing is deleted) and say what happened. Returns what to tell the team."""
+    marker = lock.read()
+    if marker is None:
+        return ""
+    for key, who in (("pid", "update.py"), ("copier_pid", "its copier update")):
+        if marker.get(key) != os.getpid() and _alive(marker.get(key)):
+            raise UpdateFailed(f"another update is running in this repository ({who}, pid {marker[key]}, since "
+                               f"{marker.get('started', 'an unknown time')})",
+                               "wait for it to finish, then run update.py again", outcome="busy")
+    started, head = marker.get("started", "an unknown time"), str(marker.get("head") or "")
+    current = git(repo, "rev-parse", "HEAD").decode().strip()
+    dirty = git(repo, "status", "--porcelain").decode().strip()
+    if head and current != head:
+        told = (f"an update started at {started} was interrupted; HEAD has moved since ({head[:12]} -> {current[:12]}), "
+                "so nothing of it was undone: check `git log` and `git status`")
+    elif dirty:
+        git(repo, "add", "--all")
+        git(repo, "-c", "user.name=agent-foundation", "-c", "user.email=agent-foundation@localhost",
+            "stash", "push", "--quiet", "-m", f"agent-foundation: partial changes of the update interrupted at {started}")
+        told = (f"an update started at {started} was interrupted (killed before it could clean up); its partial changes "
+                "are set aside in `git stash list` (stash@{0}; look with `git stash show -p`, drop with `git stash drop`), "
+                f"and your repository is back at {current[:12]} as you committed it")
+    else:
+        told = f"an update started at {started} was interrupted before it changed anything; nothing to undo"
+    lock.release()
+    return told
+
+
+class signals_held:
+    """Ctrl-C, SIGTERM and SIGHUP wait while the tree is being put back (a second one must not stop it half-way)."""
+
+    def __enter__(self) -> None:
+        self.saved = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, *SIGNALS)}
+
+    def __exit__(self, *_: Any) -> None:
+        for signum, handler in self.saved.items():
+            signal.signal(signum, handler)
+
+
+def restore(repo: Path, head: str) -> None:
+    """Put the tree back exactly as it was: the tree was clean, so HEAD holds everything tracked."""
+    subprocess.run(["git", "merge", "--abort"], cwd=repo, capture_output=True, timeout=60)
+    git(repo, "reset", "--quiet", "--hard", head)
+    git(repo, "clean", "--quiet", "-fd")
+
+
+# ---------------------------------------------------------------- Copier
+
+
+def copier_command() -> list[str]:
+    found = shutil.which("copier")
+    if found:
+        return [found]
+    raise UpdateFailed("copier is not installed", "install it once: pipx install copier && pipx inject copier copier-template-extensions")
+
+
+def answers_yaml_error(repo: Path, copier: list[str]) -> str:
+    """The answers file's YAML error as 'file, line N: problem', read with Copier's own interpreter (this file
+    has no YAML parser); empty when it parses or that interpreter cannot be found."""
+    try:
+        first = Path(copier[0]).read_bytes()[:300].split(b"\n", 1)[0].decode()
+    except OSError:
+        return ""
+    interpreter = first[2:].strip() if first.startswith("#!") else ""
+    if not interpreter or not Path(interpreter.split()[0]).is_file():
+        return ""
+    check = ("import sys, yaml\ntry:\n    yaml.safe_load(open(sys.argv[1], 'rb'))\nexcept yaml.YAMLError as e:\n"
+             "    m = getattr(e, 'problem_mark', None)\n"
+             "    print(f\"line {m.line + 1}: \" if m else '', getattr(e, 'problem', None) or e, sep='')\n")
+    run = subprocess.run([*interpreter.split(), "-c", check, str(repo / ANSWERS)], capture_output=True, text=True, timeout=60)
+    return f"{ANSWERS}, {run.stdout.strip()}" if run.returncode == 0 and run.stdout.strip() else ""
+
+
+def run_copier(command: list[str], repo: Path, lock: InProgress, interactive: bool, quiet_stdout: bool) -> tuple[int, str]:
+    """(exit code, the tail of Copier's stderr); Copier's output is shown as it comes (on stderr with --json)."""
+    process = subprocess.Popen(command, cwd=repo, stdin=None if interactive else subprocess.DEVNULL,
+                               stdout=sys.stderr if quiet_stdout else None, stderr=subprocess.PIPE,
+                               start_new_session=hasattr(os, "killpg"))  # its tasks end with it
+    lock.record(copier_pid=process.pid)
+    tail: list[str] = []
+    try:
+        for raw in process.stderr:
+            line = raw.decode("utf-8", "replace")
+            sys.stderr.write(line)
+            tail = (tail + [line.rstrip("\n")])[-40:]
+        return process.wait(), "\n".join(tail)
+    except BaseException:
+        if hasattr(os, "killpg"):
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # Copier and the tasks and migrations it started
+            except ProcessLookupError:
+                pass
+        process.kill()
+        process.wait()
+        raise
+
+
+def read_report(repo: Path, copier_pid: int | None) -> dict[str, Any]:
+    path = state_dir(repo) / REPORT
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return {}
+    path.unlink(missing_ok=True)
+    return report if isinstance(report, dict) and report.get("copier_pid") == copier_pid else {}
 
 
-def changed_files(repo: Path, since: str) -> list[str]:
-    tracked = git(repo, "diff", "--name-only", since).decode().split("\n")
-    untracked = git(repo, "ls-files", "--others", "--exclude-standard").decode().split("\n")
-    return sorted({path for path in tracked + untracked if path})
-
-
-def problems_after_update(repo: Path, since: str, findings: list[Any]) -> list[str]:
-    """What makes the update fail; `findings` receives the posture findings (computed once)."""
-    problems = []
-    conflicted = set(git(repo, "diff", "--name-only", "--diff-filter=U").decode().split())
-    for path in changed_files(repo, since):
-        file = repo / path
-        if path.endswith(".rej"):
-            problems.append(f"{path}: Copier could not apply your change to {path[:-4]}")
-        elif file.is_file() and (path in conflicted or CONFLICT_MARKER.search(file.read_bytes())):
-            problems.append(f"{path}: conflict between your edit and the new foundation")
-        elif path.endswith(".json") and file.is_file() and _load_json(file) is None:
-            problems.append(f"{path}: not valid JSON after the update")
-    if not problems:
-        findings.extend(_posture_findings(repo))
-        problems += [
-            f"{finding.file}: {finding.message}"
-            for finding in findings
-            if getattr(finding, "severity", "error") == "error" and not tolerated(finding)
-        ]
-    return problems
-
-
-def _posture_findings(repo: Path) -> list[Any]:
-    """The new version's own posture check, run in-process (it is standard library only)."""
-    check = repo / ".claude/foundation/check.py"
-    if not check.is_file():
-        raise UpdateFailed(".claude/foundation/check.py is missing after the update",
-                           "restore it with `copier recopy --trust --defaults`, commit, and run update.py again")
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("foundation_check_after_update", check)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
-    try:
-        spec.loader.exec_module(module)
-        return list(module.posture_findings(repo))
-    finally:
-        sys.modules.pop(spec.name, None)
+def _copier_error(tail: str) -> str:
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    return next((line for line in reversed(lines) if re.match(r"^[A-Za-z_.]*(Error|Exception)\b", line)), lines[-1] if lines else "")
 
 
 # ---------------------------------------------------------------- the CHANGELOG between two versions
@@ -313,99 +306,122 @@ def asks_for_a_version(args: list[str]) -> bool:
     return any(arg in ("--vcs-ref", "-r") or arg.startswith(("--vcs-ref=", "-r")) for arg in args)
 
 
-def copier_command() -> list[str]:
-    found = shutil.which("copier")
-    if found:
-        return [found]
-    raise UpdateFailed("copier is not installed", "install it once: pipx install copier && pipx inject copier copier-template-extensions")
-
-
-def restore(repo: Path, head: str) -> None:
-    """Put the tree back exactly as it was: the tree was clean, so HEAD holds everything tracked."""
-    subprocess.run(["git", "merge", "--abort"], cwd=repo, capture_output=True, timeout=60)
-    git(repo, "reset", "--quiet", "--hard", head)
-    git(repo, "clean", "--quiet", "-fd")
-
-
-def run(argv: list[str], repo: Path) -> int:
+def run(argv: list[str], repo: Path, result: Result, as_json: bool) -> None:
     interactive = "--interactive" in argv
-    passthrough = [arg for arg in argv if arg != "--interactive"]
+    passthrough = [arg for arg in argv if arg not in ("--interactive", "--json")]
     if git(repo, "rev-parse", "--is-inside-work-tree", check=False).strip() != b"true":
-        raise UpdateFailed(f"{repo} is not a git repository", "run update.py from your team repository")
+        raise UpdateFailed(f"{repo} is not a git repository", "run update.py from your team repository", outcome="refused")
+    lock = InProgress(repo)
+    result.recovered = recover_interrupted(repo, lock)
     dirty = git(repo, "status", "--porcelain").decode().strip()
     if dirty:
         raise UpdateFailed(
             "the working tree has uncommitted changes:\n" + "\n".join(f"    {line}" for line in dirty.splitlines()[:20]),
-            "commit or stash them first, so the update can be undone exactly if anything fails",
+            "commit or stash them first, so the update can be undone exactly if anything fails", outcome="refused",
         )
+    copier = copier_command()
+    yaml_error = answers_yaml_error(repo, copier)
+    if yaml_error:
+        raise UpdateFailed(f"{yaml_error} (not valid YAML)",
+                           f"fix that line (`git log -p {ANSWERS}` shows what changed), commit, and run update.py again",
+                           outcome="refused")
     head = git(repo, "rev-parse", "HEAD").decode().strip()
-    manifest = history.read_manifest(repo)
-    old_version = str(manifest.get("template_version") or "")
+    result.from_version = str(history.read_manifest(repo).get("template_version") or "")
+    lock.acquire(head)
     try:
-        carry = carry_team_edits(repo, manifest)
-        if carry.restored:
-            git(repo, "add", "--", *carry.restored)
-            git(repo, "-c", "user.name=agent-foundation", "-c", "user.email=agent-foundation@localhost",
-                "commit", "--quiet", "--no-verify", "--allow-empty", "-m", "agent-foundation: carry hand edits into answers (temporary)")
-        command = [*copier_command(), "update", "--trust", *([] if interactive else ["--defaults"])]
-        for key, value in carry.data.items():
-            command += ["--data", f"{key}={json.dumps(value)}"]
-        command += passthrough
+        (state_dir(repo) / REPORT).unlink(missing_ok=True)
+        command = [*copier, "update", "--trust", *([] if interactive else ["--defaults"]), *passthrough]
         if not asks_for_a_version(passthrough) and has_no_release(repo):
-            print("update.py: the template has no release yet (no version tag); taking its latest commit", flush=True)
+            print("update.py: the template has no release yet (no version tag); taking its latest commit",
+                  file=sys.stderr if as_json else sys.stdout, flush=True)
             command += ["--vcs-ref", "HEAD"]
-        print("$ " + " ".join(command), flush=True)
-        result = subprocess.run(command, cwd=repo, stdin=None if interactive else subprocess.DEVNULL)
-        if result.returncode != 0:
-            raise UpdateFailed(f"copier update failed (exit {result.returncode}); see its output above",
-                               "fix what it reports (often an answer the new version refuses), then run update.py again")
-        findings: list[Any] = []
-        problems = problems_after_update(repo, head, findings)
-        if problems:
-            raise UpdateFailed(
-                "the update left problems:\n" + "\n".join(f"    {problem}" for problem in problems),
-                "nothing was changed. To take this release, move your edits of foundation files into your own "
-                "files (.claude/rules/<team>.md, your own skill folder) or your answers, commit, and run update.py "
-                "again; or run `copier update --trust` yourself and resolve the conflict markers by hand",
-            )
+        print("$ " + " ".join(command), file=sys.stderr if as_json else sys.stdout, flush=True)
+        result.restored = False
+        code, tail = run_copier(command, repo, lock, interactive, as_json)
+        report = read_report(repo, (lock.read() or {}).get("copier_pid"))
+        result.notes = [note for note in report.get("notes") or [] if isinstance(note, dict)]
+        if code != 0:
+            if report.get("problems"):
+                conflicts = list(report.get("conflicts") or [])
+                raise UpdateFailed("the update stopped:\n" + "\n".join(f"    {p}" for p in report["problems"]),
+                                   str(report.get("fix") or ""), outcome="conflict" if conflicts else "failed",
+                                   problems=list(report["problems"]), conflicts=conflicts)
+            error = _copier_error(tail)
+            raise UpdateFailed(f"copier update failed (exit {code}): {error}" if error else f"copier update failed (exit {code})",
+                               "fix what it reports (often an answer the new version refuses), then run update.py again",
+                               problems=[error] if error else [])
     except BaseException:
-        restore(repo, head)
+        try:
+            with signals_held():
+                restore(repo, head)
+            result.restored = True
+        except BaseException as error:  # noqa: BLE001 - the marker stays: the next run recovers
+            result.outcome = "restore-failed"
+            result.fix = (f"update.py could not put your repository back ({error}); finish it yourself with "
+                          f"`git reset --hard {head} && git clean -fd` (your work is in that commit), or run update.py again")
+            raise
+        lock.release()
         raise
-    git(repo, "reset", "--quiet", head)  # drop the temporary commit, keep every change in the working tree
-    new_version = str(history.read_manifest(repo).get("template_version") or "")
-    report(repo, carry, findings, old_version, new_version)
-    return 0
+    lock.release()
+    result.to_version = str(history.read_manifest(repo).get("template_version") or "")
+    result.outcome = "current" if result.to_version == result.from_version else "updated"
+    if result.outcome == "updated":
+        text = (repo / CHANGELOG).read_text(encoding="utf-8") if (repo / CHANGELOG).is_file() else ""
+        result.changelog = changelog_between(text, result.from_version, result.to_version)
+    result.fix = "review `git status` and `git diff`, run your tests, then commit everything"
 
 
-def report(repo: Path, carry: Carry, findings: list[Any], old: str, new: str) -> None:
-    if old == new:
-        print(f"\nThe foundation is already at {new}; nothing to take.")
+def report_human(result: Result, failure: UpdateFailed | None) -> None:
+    if result.recovered:
+        print(f"update.py: {result.recovered}", file=sys.stderr)
+    if failure is not None:
+        where = ("Your repository is exactly as it was before." if result.restored
+                 else "Your repository could NOT be put back as it was.")
+        print(f"\nupdate.py: {failure.what}\nWhat to do: {result.fix}\n{where}", file=sys.stderr)
+        return
+    if result.outcome == "current":
+        print(f"\nThe foundation is already at {result.to_version}; nothing to take.")
     else:
-        print(f"\nThe foundation is updated from {old or 'an unknown version'} to {new}.")
-    for warning in carry.warnings:
-        print(f"warning: {warning}")
-    for finding in findings:
-        if tolerated(finding):
-            print(f"warning: kept as you have it, and flagged by the posture check: {finding.file}: {finding.message}")
-    changes = changelog_between((repo / CHANGELOG).read_text(encoding="utf-8") if (repo / CHANGELOG).is_file() else "", old, new)
-    if changes and old != new:
-        print("\nWhat changed:\n\n" + changes)
-    print("\nNext: review `git status` and `git diff`, run your tests, then commit everything.")
+        print(f"\nThe foundation is updated from {result.from_version or 'an unknown version'} to {result.to_version}.")
+    for note in result.notes:
+        print(f"warning: {note.get('text')}")
+    if result.changelog:
+        print("\nWhat changed:\n\n" + result.changelog)
+    print(f"\nNext: {result.fix}.")
 
 
 def main(argv: list[str]) -> int:
     if any(arg in ("-h", "--help") for arg in argv):
         print(__doc__)
         return 0
+    as_json = "--json" in argv
+    for signum in SIGNALS:
+        signal.signal(signum, _raise_interrupted)
     repo = Path(git(Path.cwd(), "rev-parse", "--show-toplevel", check=False).decode().strip() or Path.cwd())
+    result, failure, code = Result(), None, 0
     try:
-        return run(argv, repo)
-    except UpdateFailed as failure:
-        print(f"\nupdate.py: {failure.what}\nWhat to do: {failure.todo}\nYour repository is exactly as it was before.", file=sys.stderr)
-        return 1
+        run(argv, repo, result, as_json)
+    except UpdateFailed as error:
+        failure, code = error, 1
+        result.outcome, result.problems, result.conflicts = error.outcome, error.problems or [error.what], error.conflicts
+        result.fix = error.todo
+    except (KeyboardInterrupt, Interrupted) as error:
+        name = error.args[0] if isinstance(error, Interrupted) else "SIGINT"
+        failure = UpdateFailed(f"interrupted ({name}) before the update finished", "run update.py again when you are ready")
+        code = 128 + (error.signum if isinstance(error, Interrupted) else signal.SIGINT)
+        if result.outcome != "restore-failed":
+            result.outcome, result.fix = "interrupted", failure.todo
+        result.problems = [failure.what]
     except Exception as error:  # noqa: BLE001 - restored already by run(); say so instead of a bare traceback
-        print(f"\nupdate.py: {type(error).__name__}: {error}\nYour repository is exactly as it was before.", file=sys.stderr)
-        return 1
+        failure, code = UpdateFailed(f"{type(error).__name__}: {error}", "report this to the platform team"), 1
+        if result.outcome != "restore-failed":
+            result.outcome, result.fix = "failed", failure.todo
+        result.problems = [failure.what]
+    if as_json:
+        print(json.dumps(asdict(result), indent=2))
+    else:
+        report_human(result, failure)
+    return code
 
 
 if __name__ == "__main__":
