@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from .. import render
-from .common import ADAPTER, GUARD_TIMEOUT_SECONDS, REPO_ROOT, audit_command, guard_command
+from .common import ADAPTER, GUARD_TIMEOUT_SECONDS, FIND_ROOT, audit_command, guard_command, run_guard
 
 from . import _toml
 
@@ -175,7 +175,7 @@ def requirements(foundation: Any, *, mcp_allowlist: bool = True) -> dict[str, An
 def managed_guard_command() -> str:
     """The managed hook runs in every repository on the device: it guards those that carry the foundation and
     lets the others through (a managed hook cannot point at scripts a repository does not have)."""
-    return f'[ -f "{REPO_ROOT}/{ADAPTER}" ] || exit 0; ' + guard_command(NAME)
+    return FIND_ROOT + f'[ -f "$root/{ADAPTER}" ] || exit 0; ' + run_guard(NAME)
 
 
 def managed(foundation: Any, *, mcp_allowlist: bool = True) -> dict[str, str]:

@@ -7,9 +7,13 @@ from typing import Any
 
 ADAPTER = ".claude/foundation/hooks/agent_hook.py"
 GUARD_TIMEOUT_SECONDS = 15
-# The repository root as the hook's shell finds it: the project folder the agent exports (Copilot sets
-# CLAUDE_PROJECT_DIR, Cursor CURSOR_PROJECT_DIR), else git's top level (Codex sets none), else the current folder.
-REPO_ROOT = "${CLAUDE_PROJECT_DIR:-${CURSOR_PROJECT_DIR:-$(git rev-parse --show-toplevel 2>/dev/null || pwd)}}"
+# Sets $root, the repository root, the way a hook's shell can find it without starting a process (every hook
+# call pays for each process it starts; `git rev-parse` cost Codex's hook 0.2x of a Python start): the project
+# folder the agent exports (Copilot sets CLAUDE_PROJECT_DIR, Cursor CURSOR_PROJECT_DIR); else, for Codex, which
+# sets none and runs its hooks in the session's folder (maybe a subfolder), the nearest folder up that holds
+# `.git`, as git finds the top level; else the current folder. Shell builtins only.
+FIND_ROOT = ('root=${CLAUDE_PROJECT_DIR:-$CURSOR_PROJECT_DIR}; if [ -z "$root" ]; then root=$PWD; '
+             'while [ -n "$root" ] && [ ! -e "$root/.git" ]; do root=${root%/*}; done; root=${root:-$PWD}; fi; ')
 
 
 AUDIT = ".claude/foundation/hooks/audit.py"
@@ -18,8 +22,7 @@ AUDIT = ".claude/foundation/hooks/audit.py"
 def audit_command(agent: str) -> str:
     """The audit hook for an agent whose events are Claude Code's (Codex): the same audit.py, told which agent
     it records and where the repository is (the agent may run from a subfolder)."""
-    return (f'root="{REPO_ROOT}"; AGENT_FOUNDATION_CLIENT={agent} CLAUDE_PROJECT_DIR="$root" '
-            f'python3 "$root/{AUDIT}" hook')
+    return FIND_ROOT + f'AGENT_FOUNDATION_CLIENT={agent} CLAUDE_PROJECT_DIR="$root" python3 "$root/{AUDIT}" hook'
 
 
 def guard_command(agent: str) -> str:
@@ -27,8 +30,13 @@ def guard_command(agent: str) -> str:
     (the agent may run from a subfolder), wrapped so that any failure of it (no python3, a missing or broken
     file, a crash, a kill) ends in exit 2, which blocks the call. Codex runs the call when a hook fails; the
     wrapper is what makes its hook fail closed, as the Claude Code wiring does."""
+    return FIND_ROOT + run_guard(agent)
+
+
+def run_guard(agent: str) -> str:
+    """The adapter's start, once FIND_ROOT has set $root, with its fail-closed wrapper."""
     return (
-        f'python3 "{REPO_ROOT}/{ADAPTER}" {agent} || '
+        f'python3 "$root/{ADAPTER}" {agent} || '
         '{ echo "agent-foundation: the guard hook failed (exit $?), so this call is blocked for safety. '
         f'Check that python3 runs and that {ADAPTER} exists (restore it with: python3 .claude/foundation/update.py)." >&2; exit 2; }}'
     )

@@ -13,13 +13,21 @@ import os
 import sys
 
 HOOKS_DIR = os.path.dirname(os.path.abspath(__file__))
+FOUNDATION_DIR = os.path.dirname(HOOKS_DIR)
 sys.path.insert(0, HOOKS_DIR)
-sys.dont_write_bytecode = True  # never leave __pycache__ in the foundation folder
 # The repository this file was rendered into, whatever folder the agent runs from or what a parent process set:
 # the guard's policy and the audit log are found from it.
-os.environ["CLAUDE_PROJECT_DIR"] = os.path.dirname(os.path.dirname(os.path.dirname(HOOKS_DIR)))
+os.environ["CLAUDE_PROJECT_DIR"] = os.path.dirname(os.path.dirname(FOUNDATION_DIR))
+# guard.py (the cached importer) is itself imported with its bytecode cached where it caches the rest; compiled
+# afresh it cost every call ~1 ms. Never a __pycache__ in the foundation folder, nor anything cached in the template.
+if os.path.exists(os.path.join(FOUNDATION_DIR, "policy.json")):
+    sys.pycache_prefix = os.path.join(os.path.dirname(FOUNDATION_DIR), "audit", "pycache")
+else:
+    sys.dont_write_bytecode = True
 
-import guard  # noqa: E402  (the cached importer)
+import guard  # noqa: E402
+
+sys.dont_write_bytecode = True
 
 core = guard.cached_import("guard_core")
 adapter = guard.cached_import("adapters").ADAPTERS.get(sys.argv[1] if len(sys.argv) > 1 else "")
