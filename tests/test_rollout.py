@@ -315,7 +315,7 @@ def test_a_killed_run_leaves_a_valid_report_and_the_next_run_recovers_its_clone(
     workdir, report = tmp_path / "work", tmp_path / "rollout.json"
     run = start_rollout(slow_fleet, workdir, report)
     wait_for_second_repository(report, workdir, run)
-    os.killpg(run.pid, 9)  # SIGKILL, the whole run: no handler, no cleanup
+    os.killpg(run.pid, 9)  # SIGKILL, the whole run: no handler, no cleanup (its update, in its own session, goes on)
     run.wait(timeout=30)
     killed = json.loads(report.read_text())  # valid JSON: every write of it was atomic
     assert not killed["complete"] and not killed["ok"]
@@ -334,6 +334,19 @@ def test_a_killed_run_leaves_a_valid_report_and_the_next_run_recovers_its_clone(
     assert any("kept the commit an earlier run made" in warning for warning in rows["kilo"]["warnings"])
     assert any("recovered the work clone" in warning for warning in rows["lima"]["warnings"]), rows["lima"]
     assert not list(workdir.glob("*.lock")) and not list((workdir / "copier-cache").glob("*.lock"))
+    assert not processes_working_in(workdir), "the killed run's update and its Copier were ended by the recovery"
+
+
+def processes_working_in(folder: Path) -> list[str]:
+    """Command lines of live processes whose current folder is in `folder` (Linux /proc)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if str(folder) in os.readlink(proc / "cwd") and (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                found.append((proc / "cmdline").read_text().replace("\0", " "))
+        except (OSError, IndexError):
+            continue
+    return found
 
 
 def test_a_stopped_run_writes_what_it_did_and_ends_its_updates(slow_fleet, tmp_path):

@@ -128,38 +128,42 @@ def remote_of(ref: sources.RepoRef) -> str:
 
 # ---------------------------------------------------------------- the updates a run starts
 
-_children: set[subprocess.Popen[str]] = set()
+_children: dict[subprocess.Popen[str], Path] = {}  # each running update, and the clone it works in
 _children_lock = threading.Lock()
 
 
-def run_child(command: list[str], *, cwd: Path, timeout: float, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_child(command: list[str], *, cwd: Path, timeout: float, env: dict[str, str],
+              on_start: Callable[[int], None] | None = None) -> subprocess.CompletedProcess[str]:
     """A long child (an update and the Copier it runs) in its own process group: a timeout or a stopped run
-    ends the whole group, not just its first process."""
+    ends the whole group, and the Copier group update.py started, not just its first process. `on_start`
+    gets the group's id as soon as it exists (the claim records it, for a run that is killed)."""
     child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                              text=True, env=env, start_new_session=True)
     with _children_lock:
-        _children.add(child)
+        _children[child] = cwd
     try:
+        if on_start is not None:
+            on_start(child.pid)
         stdout, stderr = child.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired as error:
-        _end_group(child)
-        error.stdout, error.stderr = child.communicate()
+    except BaseException as error:
+        _end_group(child, cwd)
+        if isinstance(error, subprocess.TimeoutExpired):
+            error.stdout, error.stderr = child.communicate()
         raise
     finally:
         with _children_lock:
-            _children.discard(child)
+            _children.pop(child, None)
     return subprocess.CompletedProcess(command, child.returncode, stdout, stderr)
 
 
-def _end_group(child: subprocess.Popen[str]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(child.pid, signal.SIGKILL)
+def _end_group(child: subprocess.Popen[str], cwd: Path) -> None:
+    claims.end_work(cwd, [child.pid])
 
 
 def end_children() -> None:
     with _children_lock:
-        for child in list(_children):
-            _end_group(child)
+        for child, cwd in list(_children.items()):
+            _end_group(child, cwd)
 
 
 # ---------------------------------------------------------------- one repository
@@ -190,7 +194,8 @@ def roll_one(opts: Options, ref: sources.RepoRef, copier_cache: Path, index: int
         try:
             with claims.claim(claim_file(clone)) as killed_before:
                 if killed_before:
-                    cleared = claims.clear_debris(clone, _env(), GIT_TIMEOUT_SECONDS)
+                    started_here = [pgid for pgid, where in killed_before.children if where == clone]
+                    cleared = claims.clear_debris(clone, _env(), GIT_TIMEOUT_SECONDS, started_here)
                     row["warnings"].append("recovered the work clone from a run that was killed while working in it"
                                            + (f": cleared {'; '.join(cleared)}" if cleared else ""))
                 _roll(opts, row, clone, copier_cache, fast)
@@ -387,7 +392,8 @@ def _update(opts: Options, clone: Path, base: str, base_sha: str, state: dict[st
     command = [sys.executable, str(update_py), "--vcs-ref", version, *(["--json"] if structured else [])]
     env = {**_env(), COPIER_CACHE_ENV: str(copier_cache)}
     try:
-        result = run_child(command, cwd=clone, timeout=opts.timeout, env=env)
+        result = run_child(command, cwd=clone, timeout=opts.timeout, env=env,
+                           on_start=lambda pgid: _record_update(clone, copier_cache, pgid))
     except subprocess.TimeoutExpired as error:
         _restore(clone, base_sha)
         log.write_text(f"$ {' '.join(command)}\n{error.stdout or ''}\n{error.stderr or ''}", encoding="utf-8")
@@ -410,6 +416,12 @@ def _update(opts: Options, clone: Path, base: str, base_sha: str, state: dict[st
     else:
         changelog, warnings = parse_success(result.stdout)
     _commit_release(opts, clone, base_sha, state, row, changelog, warnings, FULL_PATH_NOTE)
+
+
+def _record_update(clone: Path, copier_cache: Path, pgid: int) -> None:
+    """Both claims the update works under (its clone's, its Copier cache's) name it, for a run that is killed."""
+    for claimed in (clone, copier_cache):
+        claims.record_child(claim_file(claimed), pgid, clone)
 
 
 FULL_PATH_NOTE = "Rolled out by `agent-foundation rollout` with this repository's own .claude/foundation/update.py."
@@ -699,6 +711,8 @@ def copier_caches(workdir: Path, count: int) -> Iterator[list[Path]]:
             except claims.Busy:
                 continue
             if killed_before:
+                for pgid, clone in killed_before.children:  # a killed run's Copier may still use the cache
+                    claims.end_work(clone, [pgid])
                 claims.clear_cache_slot(slot)
             slots.append(slot)
         yield slots
