@@ -19,6 +19,7 @@ Method (see docs/fleet.md):
 
 from __future__ import annotations
 
+import array
 import dataclasses
 import heapq
 import math
@@ -26,8 +27,7 @@ import random
 import re
 import zlib
 from collections import Counter, defaultdict
-from itertools import combinations
-from typing import Iterable
+from typing import Iterable, Iterator
 
 BINS = 128
 BANDS = 32
@@ -231,38 +231,112 @@ def background_cosine(vectors: list[dict[str, float]], terms: list[Counter[str]]
     return median + BACKGROUND_MADS * mad
 
 
+@dataclasses.dataclass
+class Features:
+    """What grouping needs of one distinct (boilerplate-free) text, computed once per run, whatever the number of
+    copies or passes: its token ids (the exact-copy key), its word 3-gram hashes (sorted, compact) and MinHash
+    signature, and its content-term counts."""
+
+    ids: tuple[int, ...]
+    shingles: array.array
+    signature: tuple[int, ...] | None  # None: too short to have near copies
+    terms: Counter[str]
+    size: int  # content words (for MIN_TOKENS)
+
+
+class FeatureCache(dict):
+    """stripped text -> Features; shared by the passes of one run (the registry pass and the candidates pass see
+    the same texts), so each distinct text is tokenised, shingled and counted once. `universe`: every boilerplate
+    line any pass removes; each text is matched against it once, and only its matching lines are kept."""
+
+    def __init__(self, universe: frozenset[tuple[str, ...]] = frozenset()) -> None:
+        super().__init__()
+        self.tokens = _Tokens()
+        self.universe = universe
+        self.matches: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+
+    def stripped(self, text: str, lines: frozenset[tuple[str, ...]]) -> str:
+        """The text without the `lines`; the text itself when none of them is in it."""
+        if not lines:
+            return text
+        if not lines <= self.universe:
+            return without_boilerplate(text, lines)
+        found = self.matches.get(text)
+        if found is None:
+            found = self.matches[text] = [(number, tokens) for number, (_, tokens) in enumerate(_line_keys(text))
+                                          if tokens in self.universe]
+        drop = {number for number, tokens in found if tokens in lines}
+        if not drop:
+            return text
+        return "\n".join(line for number, line in enumerate(_strip_name(text).splitlines()) if number not in drop)
+
+    def features(self, doc: Doc) -> Features:
+        found = self.get(doc.text)
+        if found is None:
+            ids = tuple(self.tokens(normalise(doc.text)))
+            shingle_set = shingles(list(ids))
+            terms = content_terms(doc)
+            found = self[doc.text] = Features(ids, array.array("q", sorted(shingle_set)),
+                                              signature(shingle_set) if len(shingle_set) >= MIN_TOKENS // 2 else None,
+                                              terms, sum(terms.values()))
+        return found
+
+
+def _jaccard_sorted(a: array.array, b: array.array) -> float:
+    if not a and not b:
+        return 1.0
+    small, large = (a, b) if len(a) < len(b) else (b, a)
+    inter = len(set(small).intersection(large))
+    return inter / (len(a) + len(b) - inter)
+
+
+def _candidate_pairs(postings: dict[str, list[int]], top_terms: list[list[str]]) -> Iterator[tuple[int, int]]:
+    """Pairs (a < b) that share MIN_SHARED_TERMS of their heaviest terms, each posting list capped at MAX_POSTING:
+    counted per document from its own postings, so the work and the memory grow with the documents (at most
+    TOP_TERMS * MAX_POSTING partners each), never with the pairs of the whole corpus."""
+    for a, terms in enumerate(top_terms):
+        partners: Counter[int] = Counter()
+        for term in terms:
+            posting = postings.get(term)
+            if posting is not None and 2 <= len(posting) <= MAX_POSTING:
+                partners.update(b for b in posting if b > a)
+        for b, count in partners.items():
+            if count >= MIN_SHARED_TERMS:
+                yield a, b
+
+
 def group(docs: Iterable[Doc], threshold: float = DEFAULT_THRESHOLD, *, boilerplate: str = "",
           lines: frozenset[tuple[str, ...]] | None = None, cosine_threshold: float = COSINE_THRESHOLD,
-          stats: dict[str, int] | None = None) -> list[list[tuple[Doc, float]]]:
+          stats: dict[str, int] | None = None, cache: FeatureCache | None = None) -> list[list[tuple[Doc, float]]]:
     """Groups of two or more documents doing the same job, each member with its similarity to the group's
     first member (the higher of the two measures). `boilerplate` (a text) or `lines` are removed first.
-    `stats`, when given, receives how many pairs each measure compared (the work, which must grow linearly)."""
+    `stats`, when given, receives how many pairs each measure compared (the work, which must grow linearly).
+    `cache` carries each distinct text's features from one call to the next."""
     jaccard_pairs = cosine_pairs = 0
     if lines is None:
         lines = boilerplate_lines(boilerplate) if boilerplate else frozenset()
-    tokens = _Tokens()
+    cache = cache if cache is not None else FeatureCache()
     unique: dict[tuple[int, ...], int] = {}
     members: list[list[Doc]] = []
-    sets: list[frozenset[int]] = []
-    stripped: list[Doc] = []
+    features: list[Features] = []
     for doc in docs:
-        text = without_boilerplate(doc.text, lines)
-        ids = tuple(tokens(normalise(text)))
-        index = unique.get(ids)
+        text = cache.stripped(doc.text, lines)
+        found = cache.features(Doc(doc.team, doc.skill, doc.source, text))
+        index = unique.get(found.ids)
         if index is None:
-            index = unique[ids] = len(members)
+            index = unique[found.ids] = len(members)
             members.append([])
-            sets.append(shingles(list(ids)))
-            stripped.append(Doc(doc.team, doc.skill, doc.source, text))
+            features.append(found)
         members[index].append(doc)
+    del unique
 
-    uf = _UnionFind(len(sets))
+    uf = _UnionFind(len(features))
     # near copies: MinHash bands, confirmed by Jaccard
     buckets: dict[tuple[int, tuple[int, ...]], list[int]] = defaultdict(list)
-    for index, shingle_set in enumerate(sets):
-        if len(shingle_set) < MIN_TOKENS // 2:
+    for index, found in enumerate(features):
+        sig = found.signature
+        if sig is None:
             continue
-        sig = signature(shingle_set)
         for band in range(BANDS):
             buckets[(band, sig[band * ROWS:(band + 1) * ROWS])].append(index)
     for bucket in buckets.values():
@@ -275,38 +349,37 @@ def group(docs: Iterable[Doc], threshold: float = DEFAULT_THRESHOLD, *, boilerpl
             for a in bucket[:min(position, BUCKET_PEERS)]:
                 if uf.find(a) != uf.find(b):
                     jaccard_pairs += 1
-                    if jaccard(sets[a], sets[b]) >= threshold:
+                    if _jaccard_sorted(features[a].shingles, features[b].shingles) >= threshold:
                         uf.union(a, b)
                         break
                 else:
                     break
+    del buckets
 
     # the same job written differently: TF-IDF cosine over candidate pairs sharing two heavy terms
-    terms = [content_terms(doc) for doc in stripped]
+    terms = [found.terms for found in features]
     vectors = _tfidf(terms)
     postings: dict[str, list[int]] = defaultdict(list)
+    top_terms: list[list[str]] = []
     for index, vector in enumerate(vectors):
-        if sum(terms[index].values()) < MIN_TOKENS:
-            continue
-        for term in heapq.nlargest(TOP_TERMS, vector, key=vector.__getitem__):
+        top = heapq.nlargest(TOP_TERMS, vector, key=vector.__getitem__) if features[index].size >= MIN_TOKENS else []
+        top_terms.append(top)
+        for term in top:
             postings[term].append(index)
-    shared: Counter[tuple[int, int]] = Counter()
-    for posting in postings.values():
-        if 2 <= len(posting) <= MAX_POSTING:  # a term in more documents than this says nothing about a job
-            shared.update(combinations(posting, 2))
     cosine_threshold = max(cosine_threshold, background_cosine(vectors, terms))
     edges = []
-    for (a, b), count in shared.items():
-        if count < MIN_SHARED_TERMS or uf.find(a) == uf.find(b):
+    for a, b in _candidate_pairs(postings, top_terms):
+        if uf.find(a) == uf.find(b):
             continue
         cosine_pairs += 1
         score = cosine(vectors[a], vectors[b])
         if score >= cosine_threshold:
             edges.append((score, a, b))
+    del postings, top_terms
     # average linkage: two groups join only when their members are alike on average, so one borderline pair
     # (a handover note and meeting notes both speak of owners and actions) does not chain two jobs together
     groups: dict[int, list[int]] = defaultdict(list)
-    for index in range(len(sets)):
+    for index in range(len(features)):
         groups[uf.find(index)].append(index)
     for score, a, b in sorted(edges, reverse=True):
         ra, rb = uf.find(a), uf.find(b)
@@ -320,17 +393,16 @@ def group(docs: Iterable[Doc], threshold: float = DEFAULT_THRESHOLD, *, boilerpl
             groups[root] += groups.pop(other)
 
     if stats is not None:
-        stats.update(documents=len(sets), jaccard_pairs=jaccard_pairs, cosine_pairs=cosine_pairs)
+        stats.update(documents=len(features), jaccard_pairs=jaccard_pairs, cosine_pairs=cosine_pairs)
     clusters: dict[int, list[int]] = defaultdict(list)
-    for index in range(len(sets)):
+    for index in range(len(features)):
         clusters[uf.find(index)].append(index)
     out = []
     for indexes in clusters.values():
-        docs_in = [doc for i in indexes for doc in members[i]]
-        if len(docs_in) < 2:
+        if len(indexes) == 1 and len(members[indexes[0]]) < 2:
             continue
         first = indexes[0]
-        scored = [(doc, round(max(jaccard(sets[first], sets[i]), cosine(vectors[first], vectors[i])), 3))
+        scored = [(doc, round(max(_jaccard_sorted(features[first].shingles, features[i].shingles), cosine(vectors[first], vectors[i])), 3))
                   for i in indexes for doc in members[i]]
         out.append(scored)
     return out
@@ -344,16 +416,18 @@ def promotion_candidates(docs: list[Doc], registry: list[Doc], threshold: float 
     are compared with each other after removing the lines they share with the registry's skills as well as the
     template's: two teams pasting the same registry section into different skills is not one job."""
     template = boilerplate_lines(boilerplate) if boilerplate else frozenset()
+    shared = template | frozenset(line for doc in registry for line in boilerplate_lines(doc.text))
+    cache = FeatureCache(shared)
     duplicates, matched = [], set()
-    for members in group([*registry, *docs], threshold, lines=template, cosine_threshold=cosine_threshold):
+    for members in group([*registry, *docs], threshold, lines=template, cosine_threshold=cosine_threshold, cache=cache):
         registry_names = sorted({doc.skill for doc, _ in members if doc.team is None})
         local = [(doc, score) for doc, score in members if doc.team is not None]
         if registry_names and local:
             duplicates.append({**_entry(local, members), "registry_skill": registry_names[0]})
             matched.update(id(doc) for doc, _ in local)
-    shared = template | frozenset(line for doc in registry for line in boilerplate_lines(doc.text))
     candidates = []
-    for members in group([doc for doc in docs if id(doc) not in matched], threshold, lines=shared, cosine_threshold=cosine_threshold):
+    for members in group([doc for doc in docs if id(doc) not in matched], threshold, lines=shared, cosine_threshold=cosine_threshold,
+                         cache=cache):
         entry = _entry(members, members)
         if entry["team_count"] >= 2:
             candidates.append(entry)
