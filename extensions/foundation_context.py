@@ -27,7 +27,8 @@ TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "agent_foundation"
 ANSWER_KEYS = ("team_name", "team_slug", "owner", "permission_profile", "stacks", "skills", "mcp_servers")
 OPTIONAL_KEYS = ("extra_allow", "extra_ask", "extra_deny", "extra_settings", "extra_network_hosts", "extra_mcp_servers",
-                 "exceptions", "audit_log", "support_channel", "agents", "extra_codex_config", "skills_delivery")
+                 "exceptions", "audit_log", "support_channel", "agents", "extra_codex_config", "skills_delivery",
+                 "extra_agent_config")
 
 
 def _fresh_import(*modules: str) -> list[Any]:
@@ -97,6 +98,32 @@ class FoundationFacade:
 
     def extra_codex_config_error(self, extra: Any) -> str:
         return "\n".join(self._agents.codex.extra_config_errors(extra))
+
+    def extra_agent_config_error(self, extra: Any) -> str:
+        return "\n".join(self._agents.extra_agent_config_errors(self.data, extra))
+
+    def adopted(self, project_dir: Any, answer: str, agents: Any) -> str:
+        """The default of `answer` when an existing repository adopts the foundation: what its own files for the
+        chosen agents hold beyond the foundation's (their keys, hooks, rules and MCP servers), read as an update
+        reads a hand edit (agents/team.py), so the first render keeps them. "{}" for a repository the
+        foundation already renders (a new question on update), and for a file the agent could not read either."""
+        project = Path(str(project_dir))
+        if (project / ".claude/foundation/manifest.json").is_file():
+            return "{}"
+        team = self._agents.team
+        files = dict(self._agents.team_files(list(agents or [])))
+        files[".mcp.json"] = team.TeamFile(".mcp.json", servers="mcpServers")  # Claude Code's: its servers alone
+        answers: dict[str, Any] = {}
+        vetted = set(self.data.mcp_servers)
+        for path, spec in files.items():
+            try:
+                current = team.parse(spec, (project / path).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if path == ".mcp.json":
+                current = {"mcpServers": current.get("mcpServers")}
+            answers.update(team.carry_file(spec, current, {}, answers, vetted, lambda kind, text: None))
+        return json.dumps(answers.get(answer) or {}, sort_keys=True)
 
     @functools.cached_property
     def _agents(self) -> Any:
@@ -300,6 +327,8 @@ class FoundationContext(ContextHook):
         if "codex" not in (answers.get("agents") or []):
             # Asked only of Codex teams: Copier then records no answer, and the manifest records the answers file.
             answers.pop("extra_codex_config", None)
+        if not [name for name in answers.get("agents") or [] if name != "claude-code"]:
+            answers.pop("extra_agent_config", None)  # asked only of teams with another agent
         copier_answers = context.get("_copier_answers") or {}
         version = str(copier_answers.get("_commit") or "unreleased")
         # Where a team that receives skills as plugins fetches the marketplace: the org's URL from

@@ -41,7 +41,7 @@ def policy(foundation):
 
 def test_only_the_chosen_agents_files_are_rendered(foundation):
     claude_only = render.generated_files(foundation, canonical_answers(), "1.0.0")
-    assert not [p for p in claude_only if p.startswith((".codex", ".cursor", ".github/"))]
+    assert not [p for p in claude_only if p.startswith((".codex", ".cursor", ".github/", ".vscode"))]
     with_codex = render.generated_files(foundation, {**canonical_answers(), "agents": ["claude-code", "codex"]}, "1.0.0")
     assert ".codex/config.toml" in with_codex and not [p for p in with_codex if p.startswith((".cursor", ".github/"))]
 
@@ -214,12 +214,7 @@ def wired_repo(tmp_path):
 
 
 def codes(repo) -> set[str]:
-    sys.path.insert(0, str(repo / ".claude/foundation"))
-    import importlib
-
-    check = importlib.import_module("check")
-    importlib.reload(check)
-    return {f.code for f in check.posture_findings(repo)}
+    return {f.code for f in check_findings(repo)}
 
 
 def test_posture_flags_a_removed_codex_hook_and_a_loosened_cursor_permission(wired_repo):
@@ -281,3 +276,60 @@ def test_a_team_without_codex_gets_no_link(tmp_path):
 
     repo = render_team(tmp_path / "team", {"agents": ["claude-code", "cursor"]})
     assert not (repo / ".agents").exists() and (repo / ".cursor/hooks.json").is_file() and not (repo / ".codex").exists()
+
+
+def test_copilot_in_the_editor_gets_the_same_pinned_servers_in_vscodes_format(wired_repo):
+    """.vscode/mcp.json (VS Code's `servers`, each with its `type`) holds exactly .mcp.json's servers, pinned alike;
+    the posture check reads it like .mcp.json: a server nobody vetted or a changed pin is an error there too."""
+    editor = json.loads((wired_repo / ".vscode/mcp.json").read_text())
+    claude = json.loads((wired_repo / ".mcp.json").read_text())["mcpServers"]
+    assert set(editor) == {"servers"} and list(editor["servers"]) == list(claude)
+    for name, config in editor["servers"].items():
+        assert config == {"type": "stdio", **claude[name]}, name
+    assert not codes(wired_repo)
+    editor["servers"]["scratch"] = {"type": "stdio", "command": "npx", "args": ["-y", "scratch-mcp"]}
+    pinned = editor["servers"]["memory"]["args"]
+    editor["servers"]["memory"]["args"] = [arg.rsplit("@", 1)[0] + "@latest" if "server-memory@" in arg else arg for arg in pinned]
+    (wired_repo / ".vscode/mcp.json").write_text(json.dumps(editor))
+    found = {(f.code, f.file) for f in check_findings(wired_repo)}
+    assert {("mcp-server-unvetted", ".vscode/mcp.json"), ("mcp-server-changed", ".vscode/mcp.json")} <= found
+
+
+def check_findings(repo):
+    sys.path.insert(0, str(repo / ".claude/foundation"))
+    import importlib
+
+    check = importlib.import_module("check")
+    importlib.reload(check)
+    return check.posture_findings(repo)
+
+
+def test_the_teams_part_of_the_agents_files_is_vetted(foundation):
+    from agent_foundation.agents import extra_agent_config_errors
+
+    assert extra_agent_config_errors(foundation, {".cursor/cli.json": {"permissions": {"allow": ["Shell(make)"], "deny": ["Shell(terraform)"]}},
+                                                  ".vscode/mcp.json": {"inputs": []}}) == []
+    errors = extra_agent_config_errors(foundation, {
+        ".cursor/cli.json": {"permissions": {"allow": ["Shell(curl)", "Mcp(*)"]}},
+        ".vscode/mcp.json": {"servers": {"x": {"command": "x"}}},
+        ".github/copilot/settings.json": {"disableAllHooks": True},
+        ".codex/config.toml": {"model": "o3"},
+        ".claude/settings.json": {}})
+    text = "\n".join(errors)
+    assert "'Shell(curl)'" in text and "would allow" in text, text
+    assert "'Mcp(*)' cannot be vetted" in text
+    assert "extra_mcp_servers" in text and "disableAllHooks" in text
+    assert "(use extra_codex_config)" in text and "'.claude/settings.json' is not a file it composes" in text
+
+
+def test_the_teams_part_is_composed_under_the_foundations(foundation):
+    answers = {**canonical_answers(), "agents": ALL, "extra_agent_config": {
+        ".cursor/hooks.json": {"version": 2, "hooks": {"beforeShellExecution": [{"command": "./log.sh"}], "stop": [{"command": "./done.sh"}]}},
+        ".github/copilot/settings.json": {"disableAllHooks": True, "deniedUrls": ["paste.example.com"]}}}
+    files = render.generated_files(foundation, answers, "1.0.0")
+    hooks = json.loads(files[".cursor/hooks.json"])
+    assert hooks["version"] == 1 and hooks["hooks"]["stop"] == [{"command": "./done.sh"}]
+    shell = hooks["hooks"]["beforeShellExecution"]
+    assert "agent_hook.py" in shell[0]["command"] and shell[-1] == {"command": "./log.sh"}
+    settings = json.loads(files[".github/copilot/settings.json"])
+    assert settings["disableAllHooks"] is False and settings["deniedUrls"] == ["paste.example.com"]

@@ -327,3 +327,90 @@ def test_the_client_still_enforces_the_deny_rules_and_the_guard_after_a_plain_co
     assert run.result(1).is_error and "prod-db-reset" in run.result(1).content, run.describe()
     assert run.result(2).is_error and "git-force-push" in run.result(2).content, run.describe()
     subprocess.run(["git", "status"], cwd=team, check=True, capture_output=True)
+
+
+# ---------------------------------------------------------------- hand edits of the other agents' files
+
+ALL_AGENTS = ["claude-code", "codex", "copilot", "cursor"]
+TEAM_CURSOR_HOOK = {"command": "npx prettier --write", "timeout": 30}
+TEAM_INPUTS = [{"type": "promptString", "id": "tickets-token", "description": "Tickets API token", "password": True}]
+
+
+@pytest.fixture(scope="module")
+def agents_state(template_repo, tmp_path_factory) -> Path:
+    """A team wiring every agent, rendered at v0.1.0 with a Codex key of its own in its answers."""
+    return render_at(template_repo, tmp_path_factory.mktemp("agents-state") / "payments-api", agents=ALL_AGENTS,
+                     extra_codex_config={"model": "gpt-5.2"})
+
+
+@pytest.fixture
+def agents_team(agents_state, tmp_path) -> Path:
+    return clone_state(agents_state, tmp_path / "payments-api")
+
+
+def edit_json(repo: Path, path: str, change) -> None:
+    data = json.loads((repo / path).read_text())
+    change(data)
+    (repo / path).write_text(json.dumps(data, indent=2) + "\n")
+
+
+def test_hand_edits_of_codex_config_keep_the_teams_keys_and_restore_the_posture(agents_team, take_release):
+    import tomllib
+
+    config = agents_team / ".codex/config.toml"
+    text = config.read_text().replace('approval_policy = "on-request"', 'approval_policy = "never"')
+    config.write_text('model_reasoning_effort = "high"\n' + text + '\n[tui]\nnotifications = true\n\n'
+                      '[mcp_servers.tickets]\ncommand = "node"\nargs = ["tools/tickets-mcp.js"]\n')
+    commit_all(agents_team, "hand edits of .codex/config.toml")
+    output = taken(take_release(agents_team, V2))
+    assert_safe_after_update(agents_team, V2, flagged=("mcp-server-unvetted",))
+    rendered = tomllib.loads(config.read_text())
+    assert rendered["model"] == "gpt-5.2" and rendered["model_reasoning_effort"] == "high" and rendered["tui"] == {"notifications": True}
+    assert rendered["approval_policy"] == "on-request", "the foundation's approval policy must come back"
+    assert rendered["mcp_servers"]["tickets"] == {"command": "node", "args": ["tools/tickets-mcp.js"]}
+    recorded = answers(agents_team)
+    assert recorded["extra_codex_config"] == {"model": "gpt-5.2", "model_reasoning_effort": "high", "tui": {"notifications": True}}
+    assert recorded["extra_mcp_servers"]["tickets"]["command"] == "node"
+    assert json.loads((agents_team / ".mcp.json").read_text())["mcpServers"]["tickets"]["command"] == "node"
+    assert 'prefix_rule(pattern=["prod-db-reset"]' in (agents_team / ".codex/rules/agent-foundation.rules").read_text()
+    assert "approval_policy is the foundation's posture setting: it is restored" in output
+
+
+def test_hand_edits_of_cursor_and_copilot_files_keep_the_teams_part(agents_team, take_release):
+    edit_json(agents_team, ".cursor/cli.json", lambda d: (d["permissions"]["allow"].append("Shell(make)"),
+                                                          d.update(editor={"vimMode": True})))
+    def cursor_hooks(d):
+        d["hooks"]["afterFileEdit"] = [TEAM_CURSOR_HOOK]
+        d["hooks"]["beforeShellExecution"][0]["failClosed"] = False
+    edit_json(agents_team, ".cursor/hooks.json", cursor_hooks)
+    edit_json(agents_team, ".github/copilot/settings.json", lambda d: d.update(disableAllHooks=True, deniedUrls=["paste.example.com"]))
+    edit_json(agents_team, ".vscode/mcp.json", lambda d: d.update(inputs=TEAM_INPUTS))
+    commit_all(agents_team, "hand edits of the other agents' files")
+    output = taken(take_release(agents_team, V2))
+    assert_safe_after_update(agents_team, V2)
+    cli = json.loads((agents_team / ".cursor/cli.json").read_text())
+    assert "Shell(make)" in cli["permissions"]["allow"] and cli["editor"] == {"vimMode": True}
+    assert "Shell(prod-db-reset)" in cli["permissions"]["deny"], "the release's new deny rule reaches Cursor"
+    hooks = json.loads((agents_team / ".cursor/hooks.json").read_text())["hooks"]
+    assert hooks["afterFileEdit"] == [TEAM_CURSOR_HOOK]
+    assert all(entry["failClosed"] is True for entry in hooks["beforeShellExecution"] if "agent_hook.py" in entry["command"])
+    copilot = json.loads((agents_team / ".github/copilot/settings.json").read_text())
+    assert copilot["disableAllHooks"] is False and copilot["deniedUrls"] == ["paste.example.com"]
+    editor = json.loads((agents_team / ".vscode/mcp.json").read_text())
+    assert editor["inputs"] == TEAM_INPUTS and "memory" in editor["servers"]
+    recorded = answers(agents_team)["extra_agent_config"]
+    assert recorded[".cursor/cli.json"] == {"permissions": {"allow": ["Shell(make)"]}, "editor": {"vimMode": True}}
+    assert recorded[".cursor/hooks.json"] == {"hooks": {"afterFileEdit": [TEAM_CURSOR_HOOK]}}
+    assert recorded[".github/copilot/settings.json"] == {"deniedUrls": ["paste.example.com"]}
+    assert recorded[".vscode/mcp.json"] == {"inputs": TEAM_INPUTS}
+    assert "disableAllHooks is the foundation's posture setting: it is restored" in output
+
+
+def test_a_dangerous_hand_added_cursor_allow_rule_refuses_the_update_and_changes_nothing(agents_team, take_release):
+    edit_json(agents_team, ".cursor/cli.json", lambda d: d["permissions"]["allow"].append("Shell(curl)"))
+    commit_all(agents_team, "allow curl in Cursor")
+    before = snapshot(agents_team)
+    run = take_release(agents_team, V2)
+    assert run.returncode != 0
+    assert "Shell(curl)" in run.stderr and "extra_agent_config" in run.stderr
+    assert snapshot(agents_team) == before

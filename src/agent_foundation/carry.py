@@ -301,6 +301,37 @@ def carry_json_edits(repo: Path, last: LastRender, owned: dict[str, set[str]], v
         carry.restored.append(path)
 
 
+def carry_agent_edits(repo: Path, last: LastRender, files: dict[str, Any], vetted: set[str], carry: Carry) -> None:
+    """Hand edits of the other agents' files the foundation renders (agents/team.py: Codex's config and hooks,
+    Copilot's settings, the editor's and Cursor's MCP servers, Cursor's permissions and hooks), as for
+    settings.json: the team's part goes into the answers, the last render goes back in place (pending)."""
+    from agent_foundation.agents import team
+
+    for path, spec in files.items():
+        if not last.edited(path):
+            continue
+        rendered = last.content(path)
+        if rendered is None:
+            raise CarryRefused(
+                f"{path} was edited by hand, and the foundation's last render of it can be found neither in git "
+                "history nor by rendering the old template version again",
+                f"move your additions into the answers ({spec.answer}, extra_mcp_servers) with "
+                f"`python3 .claude/foundation/update.py --data ...`, restore {path} with `copier recopy --trust --defaults`, "
+                "commit, and update again",
+            )
+        try:
+            current = team.parse(spec, (repo / path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            carry.note("restored", f"{path} did not parse ({error}; the agent would have ignored it): the foundation's "
+                                   "version is restored; your edits of it could not be read")
+        else:
+            base = team.parse(spec, rendered.decode("utf-8"))
+            for answer, value in team.carry_file(spec, current, base, carry.answers, vetted, carry.note).items():
+                carry.set(answer, value)
+        carry.pending[path] = rendered
+        carry.restored.append(path)
+
+
 # ---------------------------------------------------------------- answers the team edited or the registry dropped
 
 

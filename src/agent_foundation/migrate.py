@@ -7,9 +7,10 @@ Every way of running `copier update --trust` runs this: by hand, Renovate's `cop
 
   before  refuses a hand-edited answers file (naming the answers and the command that gives them instead);
           applies foundation/migrations.yml (renamed answers and files, retired skills and servers); drops
-          skills and servers the registry no longer has, naming each; carries hand edits of settings.json and
-          .mcp.json into the answers and puts the files back to the foundation's last render (so Copier never
-          merges them with conflict markers); offers recommended skills new to the registry.
+          skills and servers the registry no longer has, naming each; carries hand edits of settings.json,
+          .mcp.json and the other agents' files (agents/team.py) into the answers and puts the files back to
+          the foundation's last render (so Copier never merges them with conflict markers); offers
+          recommended skills new to the registry.
   after   moves a team's edit of a renamed file into its new place; then fails (exit 1) if a conflict marker,
           a .rej file, JSON that does not parse or a posture error is left, naming each and the fix.
 
@@ -133,7 +134,7 @@ def before_due(repo: Path, foundation: Any, render: Any) -> bool:
     except (OSError, ValueError, carry.CarryRefused):
         return True  # the stage names what is wrong
     files = manifest.get("files") or {}
-    for path in (carry.SETTINGS, carry.MCP):
+    for path in (carry.SETTINGS, carry.MCP, *render.agents.team_files()):
         file = repo / path
         if files.get(path) and file.is_file() and render.sha256(file.read_bytes()) != files[path]:
             return True
@@ -195,10 +196,14 @@ def refuse_invalid_carry(state: carry.Carry, foundation: Any, render: Any) -> No
         errors += render.extra_mcp_server_errors(foundation, state.answers.get("extra_mcp_servers"))
     if "extra_network_hosts" in state.changed:
         errors += render.extra_network_host_errors(state.answers.get("extra_network_hosts"))
+    if "extra_codex_config" in state.changed:
+        errors += render.agents.codex.extra_config_errors(state.answers.get("extra_codex_config"))
+    if "extra_agent_config" in state.changed:
+        errors += render.agents.extra_agent_config_errors(foundation, state.answers.get("extra_agent_config"))
     if errors:
         raise carry.CarryRefused(
-            "a hand edit of the foundation's JSON cannot be carried into your answers: " + "; ".join(errors),
-            f"remove that edit from {carry.SETTINGS} or {carry.MCP}, commit, and update again",
+            "a hand edit of the foundation's files cannot be carried into your answers: " + "; ".join(errors),
+            f"remove that edit from {carry.SETTINGS}, {carry.MCP} or the agent's file it names, commit, and update again",
         )
 
 
@@ -271,6 +276,8 @@ def before(repo: Path, version_from: str, version_to: str, report: dict[str, Any
     last = carry.LastRender(repo, manifest, history, TEMPLATE_ROOT, str(answers.get("_commit") or ""))
     owned = render.owned_settings(foundation)
     carry.carry_json_edits(repo, last, owned, set(foundation.mcp_servers), state)
+    carry.carry_agent_edits(repo, last, render.agents.team_files(render.agents.chosen(state.answers)),
+                            set(foundation.mcp_servers), state)
     refuse_invalid_carry(state, foundation, render)
     offer_new_skills(state, foundation, manifest, render)
     deleted = carry.deleted_skill_folders(repo, manifest, list(state.answers.get("skills") or []))

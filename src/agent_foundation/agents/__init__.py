@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import claude_code, codex, copilot, cursor
+from . import claude_code, codex, copilot, cursor, team
 from .common import ADAPTER, GUARD_TIMEOUT_SECONDS, FIND_ROOT, agent_instructions, guard_command  # noqa: F401
 
 REGISTRY = {module.NAME: module for module in (claude_code, codex, copilot, cursor)}
@@ -32,6 +32,21 @@ def generated_files(foundation: Any, answers: dict[str, Any], version: str = "un
     for name in chosen(answers):
         files.update(REGISTRY[name].files(foundation, answers, version))
     return files
+
+
+def team_files(names: list[str] | None = None) -> dict[str, Any]:
+    """The agent files a team may add its own keys to (agents/team.py), of the agents named (default: all)."""
+    files: dict[str, Any] = {}
+    for name, module in REGISTRY.items():
+        if names is None or name in names:
+            files.update(getattr(module, "TEAM_FILES", {}))
+    return files
+
+
+def extra_agent_config_errors(foundation: Any, extra: Any) -> list[str]:
+    from .. import render
+
+    return team.answer_errors(team_files(), extra, lambda rules, kind: render.extra_rule_errors(foundation, rules, kind))
 
 
 def floors(foundation: Any, answers: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from .. import render
 from .common import ADAPTER, GUARD_TIMEOUT_SECONDS, FIND_ROOT, audit_command, guard_command, run_guard
 
-from . import _toml
+from . import _toml, team
 
 NAME = "codex"
 CONFIG = ".codex/config.toml"
@@ -84,6 +84,15 @@ FOUNDATION_CONFIG_KEYS = ("approval_policy", "sandbox_mode", "sandbox_workspace_
                           "model_provider", "model_providers", "projects", "shell_environment_policy")
 
 
+# What a team may add to (team.py): its own config keys (extra_codex_config; its MCP servers to extra_mcp_servers)
+# and its own hooks beside the guard.
+TEAM_FILES = {
+    CONFIG: team.TeamFile(CONFIG, answer="extra_codex_config", format="toml", servers="mcp_servers",
+                          owned=frozenset(FOUNDATION_CONFIG_KEYS) - {"mcp_servers"}),
+    HOOKS: team.TeamFile(HOOKS),
+}
+
+
 def extra_config_errors(extra: Any) -> list[str]:
     if extra in (None, "", {}):
         return []
@@ -134,7 +143,7 @@ def command_rules(foundation: Any, answers: dict[str, Any]) -> str:
 def files(foundation: Any, answers: dict[str, Any], version: str = "unreleased") -> dict[str, str]:
     return {
         CONFIG: _toml.dumps(config(foundation, answers), HEADER),
-        HOOKS: render.dumps(hooks()),
+        HOOKS: render.dumps(team.with_team_part(answers, HOOKS, hooks())),
         RULES: command_rules(foundation, answers),
     }
 

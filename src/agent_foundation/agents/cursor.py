@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import render
+from . import team
 from .common import GUARD_TIMEOUT_SECONDS, agent_instructions, guard_command
 
 NAME = "cursor"
@@ -47,6 +48,27 @@ def _path_rule(rule_text: str) -> str | None:
     return None
 
 
+def claude_rule(rule_text: str) -> str | None:
+    """A Cursor rule as Claude Code's (Shell(prog) is Bash(prog:*), Write(path) is Edit(path)), so a team's own
+    Cursor rules are vetted as its extra_allow and extra_deny are; None for one with no such reading."""
+    for cursor_kind, claude in (("Shell(", "Bash("), ("Read(", "Read("), ("Write(", "Edit(")):
+        if rule_text.startswith(cursor_kind) and rule_text.endswith(")"):
+            inner = rule_text[len(cursor_kind):-1].strip()
+            if not inner:
+                return None
+            return f"Bash({inner}:*)" if cursor_kind == "Shell(" else f"{claude}{inner})"
+    return None
+
+
+# What a team may add to (team.py): its own CLI permissions (vetted like extra_allow and extra_deny) and keys,
+# its own hooks beside the guard; its MCP servers go to extra_mcp_servers.
+TEAM_FILES = {
+    CLI: team.TeamFile(CLI, rules={("permissions", "allow"): "allow", ("permissions", "deny"): "deny"}, to_claude=claude_rule),
+    HOOKS: team.TeamFile(HOOKS, owned=frozenset({"version"})),
+    MCP: team.TeamFile(MCP, servers="mcpServers"),
+}
+
+
 def permissions(foundation: Any, answers: dict[str, Any]) -> dict[str, list[str]]:
     rules = render.permission_rules(foundation, answers)
     out: dict[str, list[str]] = {}
@@ -68,15 +90,19 @@ def hooks() -> dict[str, Any]:
 def files(foundation: Any, answers: dict[str, Any], version: str = "unreleased") -> dict[str, str]:
     return {
         RULE: rule(foundation, answers),
-        CLI: render.dumps({"permissions": permissions(foundation, answers)}),
-        HOOKS: render.dumps(hooks()),
-        MCP: render.dumps(render.mcp_config(foundation, answers)),
+        CLI: render.dumps(team.with_team_part(answers, CLI, {"permissions": permissions(foundation, answers)})),
+        HOOKS: render.dumps(team.with_team_part(answers, HOOKS, hooks())),
+        MCP: render.dumps(team.with_team_part(answers, MCP, render.mcp_config(foundation, answers))),
     }
 
 
 def floor(foundation: Any, answers: dict[str, Any]) -> dict[str, Any]:
+    """The team's own allow rules (vetted with the answer) are part of the floor: only rules beyond both are looser."""
+    rules = permissions(foundation, answers)
+    own = team.team_rules(TEAM_FILES[CLI], team.team_part(answers, CLI), "allow")
+    rules["allow"] = rules["allow"] + [rule for rule in own if rule not in rules["allow"]]
     return {"hooks_file": HOOKS, "hook_events": list(HOOK_EVENTS), "fail_closed": True,
-            "permissions_file": CLI, **permissions(foundation, answers)}
+            "permissions_file": CLI, "mcp_file": {"path": MCP, "key": "mcpServers"}, **rules}
 
 
 def managed(foundation: Any) -> dict[str, str]:

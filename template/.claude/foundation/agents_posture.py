@@ -9,7 +9,7 @@ from pathlib import Path
 
 ADAPTER = "agent_hook.py"
 RESTORE = ("Restore it: `git checkout -- {file}` if the change is not committed yet; otherwise re-render with "
-           "`python3 .claude/foundation/update.py`. Team keys for Codex go in the answer extra_codex_config.")
+           "`python3 .claude/foundation/update.py`. Team keys go in the answers extra_codex_config (Codex) and extra_agent_config (the other agents' files).")
 
 
 def _json(repo: Path, relative: str):

@@ -407,24 +407,25 @@ def _config_matches(config: dict, vetted: dict) -> bool:
     return pin is not None and pin in args and not any(package in arg and arg != pin for arg in args)
 
 
-def _check_mcp(repo: Path, policy: dict, manifest: dict | None) -> list[Finding]:
+def _check_mcp(repo: Path, policy: dict, manifest: dict | None, relative: str = MCP, key: str = "mcpServers") -> list[Finding]:
+    """One MCP file: Claude Code's .mcp.json, or another agent's (`relative`, its servers under `key`)."""
     try:
-        data = _load_json(repo, MCP)
+        data = _load_json(repo, relative)
     except _Unreadable as error:
-        return [Finding("mcp-invalid", "error", MCP, f"{MCP} {error}.", RESTORE.format(file=MCP))]
+        return [Finding("mcp-invalid", "error", relative, f"{relative} {error}.", RESTORE.format(file=relative))]
     if data is None:
         return []
-    servers = data.get("mcpServers") if isinstance(data, dict) else None
+    servers = data.get(key) if isinstance(data, dict) else None
     if not isinstance(servers, dict):
-        return [Finding("mcp-invalid", "error", MCP, f'{MCP} has no "mcpServers" object.', RESTORE.format(file=MCP))]
+        return [Finding("mcp-invalid", "error", relative, f'{relative} has no "{key}" object.', RESTORE.format(file=relative))]
     vetted = ((policy.get("mcp") or {}).get("servers")) or {}
     findings = []
     for name, config in servers.items():
         if name not in vetted:
             findings.append(Finding(
-                "mcp-server-unvetted", "error", MCP,
+                "mcp-server-unvetted", "error", relative,
                 f"MCP server {name!r} is not in the vetted registry: nobody has checked what its tools can read or send.",
-                f"Remove {name!r} from .mcp.json, or ask the platform team to vet it (then choose it with "
+                f"Remove {name!r} from {relative}, or ask the platform team to vet it (then choose it with "
                 "`python3 .claude/foundation/update.py --interactive`). For a personal experiment use `claude mcp add --scope local`. "
                 + EXCEPTION_ADVICE.format(kind="mcp-server", name=name),
                 subject=str(name),
@@ -435,19 +436,34 @@ def _check_mcp(repo: Path, policy: dict, manifest: dict | None) -> list[Finding]
             continue  # reported as manifest-missing; nothing to compare with
         if expected is None:
             findings.append(Finding(
-                "mcp-server-not-chosen", "error", MCP,
+                "mcp-server-not-chosen", "error", relative,
                 f"MCP server {name!r} is vetted but was added by hand, not chosen in your answers, so its pinned "
                 "version and its tool rules were never rendered.",
-                f"Remove it from .mcp.json and choose {name!r} in your mcp_servers answer: "
+                f"Remove it from {relative} and choose {name!r} in your mcp_servers answer: "
                 "`python3 .claude/foundation/update.py --interactive` (or --data 'mcp_servers=[...]', the whole list).",
             ))
-        elif not isinstance(config, dict) or not _config_matches(config, expected):
+        elif not isinstance(config, dict) or not _config_matches(_without_stdio_type(config), expected):
             findings.append(Finding(
-                "mcp-server-changed", "error", MCP,
+                "mcp-server-changed", "error", relative,
                 f"MCP server {name!r} differs from its vetted command and arguments (another package, version or runner).",
-                RESTORE.format(file=MCP),
+                RESTORE.format(file=relative),
             ))
     return findings
+
+
+def _without_stdio_type(config: dict) -> dict:
+    """VS Code's entries name the transport ("type": "stdio"), which .mcp.json leaves implicit."""
+    return {k: v for k, v in config.items() if not (k == "type" and v == "stdio")}
+
+
+def _agents_mcp_files(policy: dict) -> list[tuple[str, str]]:
+    """The other agents' MCP files the foundation renders (their floors in policy.json): (path, servers key)."""
+    files = []
+    for floor in ((policy.get("agents") or {}).values()):
+        mcp_file = floor.get("mcp_file") if isinstance(floor, dict) else None
+        if isinstance(mcp_file, dict) and mcp_file.get("path") and mcp_file.get("key"):
+            files.append((str(mcp_file["path"]), str(mcp_file["key"])))
+    return files
 
 
 # ---------------------------------------------------------------- foundation files
@@ -526,6 +542,8 @@ def posture_findings(repo: Path | str) -> list[Finding]:
     if policy is not None:
         findings += _local_sandbox_findings(repo, policy)
         findings += _check_mcp(repo, policy, manifest)
+        for relative, key in _agents_mcp_files(policy):
+            findings += _check_mcp(repo, policy, manifest, relative, key)
         findings += _agents_posture().findings(Finding, repo, policy)
     if manifest is not None:
         # A file with a more precise finding is not reported a second time as "edited".
