@@ -4,6 +4,7 @@ risk ranking, promotion candidates, audit logs, bad repositories as rows, and th
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -355,3 +356,59 @@ def test_progress_bar_on_a_large_fleet_does_not_disturb_the_report(fleet: dict) 
 
     data = build_report(fleet["root"], [str(fleet["repos"])], jobs=1, progress=RichProgress())
     assert len(data["repos"]) == len(fleet["report"]["repos"])
+
+
+def run_in_terminal(args: list[str], columns: int, rows: int = 50) -> str:
+    """The CLI's output in a real terminal (a pseudo-terminal of `columns` x `rows`), ANSI codes removed."""
+    import fcntl
+    import os
+    import pty
+    import re
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR")}
+    process = subprocess.Popen([str(Path(sys.executable).parent / "agent-foundation"), *args], stdin=follower,
+                               stdout=follower, stderr=follower, env={**env, "TERM": "xterm-256color"}, close_fds=True)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert process.wait(timeout=60) in (0, 1)
+    text = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07", "", text)
+
+
+def test_the_terminal_report_is_readable_at_80_columns(fleet: dict) -> None:
+    """At 80 columns nothing is squeezed away: every flag, team and heading is whole, no line wider than the
+    terminal; the wide layout (a wide terminal, piped output) keeps every column."""
+    from rich.cells import cell_len
+
+    out = run_in_terminal(["--root", str(fleet["root"]), "fleet", str(fleet["repos"]), "--no-repo-audit", "--top", "0"], 80)
+    lines = out.splitlines()
+    assert "Repositories by risk" in out, out
+    assert max(cell_len(line.rstrip()) for line in lines) <= 80, "\n".join(line for line in lines if cell_len(line.rstrip()) > 80)
+    assert "…" not in out, "a column was cut short:\n" + out
+    data = build_report(fleet["root"], [str(fleet["repos"])], jobs=1, repo_audit=False)
+    words = {word for line in lines for word in re.split(r"[\s,│┃]+", line) if word}
+    for row in data["repos"]:
+        if row["risk"] is None:
+            continue
+        assert row["team"] in words, f"{row['team']} is not shown whole:\n{out}"
+        for flag in row["flags"]:
+            assert flag["code"] in words, f"{flag['code']} ({row['team']}) is not shown whole:\n{out}"
+    table = out[out.index("Repositories by risk"):out.index("version -N")]
+    assert "team / repository" in table and re.search(r"profile\s+version\s+flags\s+find", table), table
+
+    wide = run_in_terminal(["--root", str(fleet["root"]), "fleet", str(fleet["repos"]), "--no-repo-audit"], 200)
+    assert re.search(r"team / repository\s*┃\s*version\s*┃\s*profile\s*┃\s*flags", wide), wide
+    assert "network hosts" in wide and "MCP write tools" in wide

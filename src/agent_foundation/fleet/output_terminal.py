@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -15,6 +16,7 @@ def pct(value: float | None) -> str:
 
 
 PIPED_WIDTH = 240  # piped or redirected output: wide enough that no column is dropped or squeezed
+WIDE_WIDTH = 140  # below this, the narrow layout: fewer, stacked columns that rich never squeezes to nothing
 
 
 def repo_label(row: dict[str, Any]) -> str:
@@ -39,15 +41,24 @@ def show(data: dict[str, Any], *, top: int = 25, console: Console | None = None,
     rows = data["repos"]
     scanned = [row for row in rows if row["risk"] is not None]
     shown = scanned if top <= 0 else scanned[:top]
-    table = Table(title=f"Repositories by risk ({len(shown)} of {len(scanned)} shown)", title_justify="left")
+    narrow = console.width < WIDE_WIDTH
+    table = _table(f"Repositories by risk ({len(shown)} of {len(scanned)} shown)", narrow)
     table.add_column("risk", justify="right", no_wrap=True)
-    table.add_column("team / repository", no_wrap=True, max_width=48)
-    table.add_column("version", no_wrap=True)
-    table.add_column("profile", no_wrap=True)
-    table.add_column("flags", overflow="fold")
-    table.add_column("find.", justify="right", no_wrap=True)
-    table.add_column("skills r/s/m/l", no_wrap=True)
-    table.add_column("MCP v/u", no_wrap=True)
+    if narrow:  # the profile under the name, each flag on its own line, two-line headings
+        table.add_column("team / repository\nprofile", overflow="fold", ratio=3)
+        table.add_column("version", no_wrap=True)
+        table.add_column("flags", overflow="fold", ratio=4)
+        table.add_column("find", justify="right", no_wrap=True)
+        table.add_column("skills\nr/s/m/l", no_wrap=True)
+        table.add_column("MCP\nv/u", no_wrap=True)
+    else:
+        table.add_column("team / repository", no_wrap=True, max_width=48)
+        table.add_column("version", no_wrap=True)
+        table.add_column("profile", no_wrap=True)
+        table.add_column("flags", overflow="fold")
+        table.add_column("find.", justify="right", no_wrap=True)
+        table.add_column("skills r/s/m/l", no_wrap=True)
+        table.add_column("MCP v/u", no_wrap=True)
     for row in shown:
         reg = row["skills"]["registry"]
         skills = f"{len(reg)}/{sum(s['stale'] for s in reg)}/{sum(s['modified'] for s in reg)}/{len(row['skills']['local'])}"
@@ -56,9 +67,15 @@ def show(data: dict[str, Any], *, top: int = 25, console: Console | None = None,
         behind = row["releases_behind"]
         version = (row.get("release") or row["version"] or "-") + (f" -{behind}" if behind else "")
         level = row["risk"]["level"]
-        table.add_row(f"[{LEVEL_STYLE[level]}]{row['risk']['score']}[/]", _escape(repo_label(row)), _escape(version), _escape(row["profile"] or "-"),
-                      ", ".join(dict.fromkeys(f["code"] for f in row["flags"])) or "-", str(len(row["findings"])),
-                      skills, f"{vetted}/" + (f"[red]{unvetted}[/]" if unvetted else "0"))
+        codes = list(dict.fromkeys(f["code"] for f in row["flags"]))
+        mcp = f"{vetted}/" + (f"[red]{unvetted}[/]" if unvetted else "0")
+        score = f"[{LEVEL_STYLE[level]}]{row['risk']['score']}[/]"
+        if narrow:
+            table.add_row(score, _escape(repo_label(row)) + f"\n[dim]{_escape(row['profile'] or '-')}[/]", _escape(version),
+                          "\n".join(codes) or "-", str(len(row["findings"])), skills, mcp)
+        else:
+            table.add_row(score, _escape(repo_label(row)), _escape(version), _escape(row["profile"] or "-"),
+                          ", ".join(codes) or "-", str(len(row["findings"])), skills, mcp)
     console.print(table)
     console.print("[dim]version -N: N releases behind; skills: registry/stale/modified/team-local; MCP: vetted/unvetted[/]")
     broken = org.get("unreadable") or [{"source": r["source"], "error": r["error"]} for r in rows if r["error"]]
@@ -133,9 +150,9 @@ def show(data: dict[str, Any], *, top: int = 25, console: Console | None = None,
     for title, key in (("Promotion candidates (team-local skills alike across teams)", "promotion_candidates"),
                        ("Team-local skills that re-write a registry skill", "registry_duplicates")):
         if org[key]:
-            table = Table(title=title, title_justify="left")
-            for column in ("skill", "teams", "copies", "min similarity", "teams named"):
-                table.add_column(column, overflow="fold")
+            table = _table(title, narrow)
+            for column in ("skill", "teams", "copies", "min similarity" if not narrow else "min\nsim.", "teams named"):
+                table.add_column(column, overflow="fold", ratio=3 if column in ("skill", "teams named") else None)
             for item in org[key][:10]:
                 name = item["name"] + (f" ~ {item['registry_skill']}" if "registry_skill" in item else "")
                 table.add_row(_escape(name), str(item["team_count"]), str(item["copies"]), f"{item['min_similarity']:.2f}",
@@ -151,14 +168,26 @@ def show(data: dict[str, Any], *, top: int = 25, console: Console | None = None,
         console.print(table)
     trends = data.get("trends")
     if trends and len(trends["runs"]) >= 2:
-        table = Table(title=f"Trends across {len(trends['runs'])} recorded runs", title_justify="left")
-        for column in ("recorded", "repos", "on latest", "teams on registry skills", "teams own only", "latest lag days",
-                       "onboarding days", "teams with findings", "flagged", "high blast", "mean risk"):
-            table.add_column(column)
+        table = _table(f"Trends across {len(trends['runs'])} recorded runs", narrow)
+        columns = [("recorded", lambda run: run["recorded_at"][:10] if narrow else run["recorded_at"]),
+                   ("repos", lambda run: str(run["repos"])),
+                   ("on latest", lambda run: pct(run["on_latest"])),
+                   ("teams on registry skills", lambda run: pct(run.get("registry_share"))),
+                   ("teams own only", lambda run: pct(run.get("own_only_share"))),
+                   ("latest lag days", lambda run: _num(run.get("latest_lag_days"))),
+                   ("onboarding days", lambda run: _num(run.get("onboarding_days"))),
+                   ("teams with findings", lambda run: str(run["teams_with_findings"])),
+                   ("flagged", lambda run: str(run["flagged_repos"])),
+                   ("high blast", lambda run: _num(run.get("high_blast_repos"))),
+                   ("mean risk", lambda run: str(run["mean_risk"]))]
+        if narrow:  # the figures a lead follows week to week; --markdown and the dashboard carry every one
+            keep = {"recorded", "repos", "on latest", "teams on registry skills", "flagged", "high blast", "mean risk"}
+            columns = [(name.replace("teams on registry skills", "registry\nskills"), cell) for name, cell in columns if name in keep]
+        for name, _ in columns:
+            table.add_column(name.replace("on latest", "on\nlatest").replace("high blast", "high\nblast").replace("mean risk", "mean\nrisk") if narrow else name,
+                             justify="left" if name == "recorded" else "right")
         for run in trends["runs"][-10:]:
-            table.add_row(run["recorded_at"], str(run["repos"]), pct(run["on_latest"]), pct(run.get("registry_share")),
-                          pct(run.get("own_only_share")), _num(run.get("latest_lag_days")), _num(run.get("onboarding_days")),
-                          str(run["teams_with_findings"]), str(run["flagged_repos"]), _num(run.get("high_blast_repos")), str(run["mean_risk"]))
+            table.add_row(*(cell(run) for _, cell in columns))
         console.print(table)
     elif trends:
         console.print("Trends: one run recorded so far; they appear from the second --record run.")
@@ -181,19 +210,42 @@ def _capabilities(console: Console, data: dict[str, Any], top: int) -> None:
                              r["capabilities"]["sandbox"], repo_label(r)))
     summary = data["org"]["capabilities"]["summary"]
     shown = rows if top <= 0 else rows[:top]
-    table = Table(title=f"Who can do what without asking ({len(shown)} of {len(rows)} repositories; push allowed in "
-                        f"{summary['push']['allow']}, publish in {summary['publish']['allow']}, infrastructure in "
-                        f"{summary['infrastructure']['allow']})", title_justify="left")
-    for column in ("team / repository", "push", "publish", "infra", "network hosts", "MCP write tools", "sandbox", "agents"):
-        table.add_column(column, overflow="fold")
+    title = (f"Who can do what without asking ({len(shown)} of {len(rows)} repositories; push allowed in "
+             f"{summary['push']['allow']}, publish in {summary['publish']['allow']}, infrastructure in "
+             f"{summary['infrastructure']['allow']})")
+    narrow = console.width < WIDE_WIDTH
+    table = _table(title, narrow)
+    if narrow:  # hosts and MCP write tools counted (--json, --markdown and the dashboard name them)
+        columns = ("team / repository", "push", "publish", "infra", "hosts", "MCP\nwrites", "sandbox", "agents")
+    else:
+        columns = ("team / repository", "push", "publish", "infra", "network hosts", "MCP write tools", "sandbox", "agents")
+    for column in columns:
+        table.add_column(column, overflow="fold", ratio=3 if column in ("team / repository", "agents") else None,
+                         no_wrap=column in ("push", "publish", "infra", "sandbox"))
     for row in shown:
         caps = row["capabilities"]
+        decisions = [f"[{DECISION_STYLE[caps[c]]}]{caps[c]}[/]" for c in ("push", "publish", "infrastructure")]
+        sandbox = "on" if caps["sandbox"] else "[red]off[/]"
+        if narrow:
+            allowed = sum(1 for t in caps["mcp_write_tools"] if t["decision"] == "allow")
+            writes = str(len(caps["mcp_write_tools"])) + (f" [red]({allowed} allowed)[/]" if allowed else "")
+            table.add_row(_escape(repo_label(row)), *decisions, str(len(caps["network_hosts"])), writes, sandbox,
+                          _escape("\n".join(caps["agents"])))
+            continue
         tools = [f"{t['tool'].removeprefix('mcp__')} ({t['decision']})" for t in caps["mcp_write_tools"]]
-        table.add_row(_escape(repo_label(row)), *(f"[{DECISION_STYLE[caps[c]]}]{caps[c]}[/]" for c in ("push", "publish", "infrastructure")),
+        table.add_row(_escape(repo_label(row)), *decisions,
                       _escape(", ".join(caps["network_hosts"][:6]) + (" ..." if len(caps["network_hosts"]) > 6 else "")) or "-",
                       _escape(", ".join(tools[:4]) + (" ..." if len(tools) > 4 else "")) or "-",
-                      "on" if caps["sandbox"] else "[red]off[/]", _escape(", ".join(caps["agents"])))
+                      sandbox, _escape(", ".join(caps["agents"])))
     console.print(table)
+
+
+def _table(title: str, narrow: bool) -> Table:
+    """A table with its title on the left; narrow: light rules and no outer edge, which leaves the columns the
+    width (seven columns lose 16 characters of frame in the full grid)."""
+    if narrow:
+        return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
+    return Table(title=title, title_justify="left")
 
 
 def _escape(text: str) -> str:
