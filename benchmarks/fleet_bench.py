@@ -8,8 +8,14 @@ servers, modified and stale registry skills, team-local skills (some copied acro
 the rest unrelated), a few folders that are not foundation repositories or have a corrupt manifest, and audit
 logs. Each run is a fresh process (`--measure`), so its figures are its own: wall time, CPU time (its own and
 its scanning processes'), peak memory (the larger of the main process and any one worker), and the per-repository
-cost from size to size (1.00 = linear). After the full run of each size, an incremental run (--incremental) with
-nothing changed shows what a daily re-run costs.
+cost from size to size (1.00 = linear), in all and for user and system CPU apart. After the full run of each
+size, two incremental runs (--incremental): one with nothing changed, one with 1% of the repositories changed
+(half of them a settings edit, half a team skill edited), which is what a daily re-run costs.
+
+The floor the scan cannot go below is reading the fleet's files: after each full run, every file of every
+repository is read once more by `--jobs` processes, and that time is printed beside the run's. A fleet whose
+files no longer fit the page cache (the 10,000-repository fleet is about 5 GB) is read from disk, so its wall
+time per repository rises with the fleet while its CPU time does not.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+from agent_foundation.fleet import incremental_state  # noqa: E402
 
 VERSIONS = [("v1.4.0", 0.55), ("v1.3.0", 0.25), ("v1.2.0", 0.12), ("v1.0.0", 0.08)]
 SHARED_SKILLS = 40  # skills that several teams each wrote their own copy of
@@ -166,15 +174,86 @@ def measure(fleet: Path, jobs: int, cache: Path, incremental: Path | None) -> di
 
     from agent_foundation.fleet.command import build_report
 
-    started, started_cpu = time.perf_counter(), time.process_time()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
     report = build_report(ROOT, [str(fleet)], latest="v1.4.0", jobs=jobs, cache=cache, incremental=incremental)
-    wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    wall = time.perf_counter() - started
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    user = own.ru_utime - before.ru_utime + children.ru_utime
+    system = own.ru_stime - before.ru_stime + children.ru_stime
     org = report["org"]
-    return {"wall": wall, "cpu": cpu + children.ru_utime + children.ru_stime, "peak_mb": max(own.ru_maxrss, children.ru_maxrss) / 1024,
+    return {"wall": wall, "cpu": user + system, "user": user, "system": system,
+            "peak_mb": max(own.ru_maxrss, children.ru_maxrss) / 1024,
             "repos": org["repos"], "errors": org["errors"], "flagged": org["flagged_repos"], "high_blast": org["high_blast_repos"],
             "candidates": len(org["promotion_candidates"]), "registry_share": org["skill_adoption"]["registry_share"],
             "scan": report["scan"]}
+
+
+def read_floor(fleet: Path, jobs: int) -> dict:
+    """Reading every file of the fleet once, in `jobs` processes: the I/O the scan cannot avoid (it hashes every
+    foundation file against the manifest). Run right after a full run, so the page cache is as that run left it."""
+    repos = sorted(p for p in fleet.iterdir() if p.is_dir())
+    started = time.perf_counter()
+    before = os.times()
+    children = []
+    for part in range(jobs):
+        pid = os.fork()
+        if pid == 0:  # a reader: nothing but open, read, close
+            try:
+                for repo in repos[part::jobs]:
+                    for folder, _, names in os.walk(repo):
+                        for name in names:
+                            with open(os.path.join(folder, name), "rb") as handle:
+                                while handle.read(1 << 20):
+                                    pass
+            finally:
+                os._exit(0)
+        children.append(pid)
+    for pid in children:
+        os.waitpid(pid, 0)
+    after = os.times()
+    return {"wall": time.perf_counter() - started, "cpu": (after.children_user - before.children_user) + (after.children_system - before.children_system)}
+
+
+CHANGED_SETTING = "Bash(make deploy:*)"
+CHANGED_SKILL_LINE = "\nAlso: agree the rollback plan with the on-call engineer before you start.\n"
+
+
+def change_some(fleet: Path, share: float = 0.01, seed: int = 3) -> tuple[int, dict[Path, bytes | None]]:
+    """Edit `share` of the repositories as a day of work would: half a settings edit, half a team skill edited
+    (or written). Returns how many, and what to put back."""
+    rng = random.Random(seed)
+    repos = sorted(p for p in fleet.iterdir() if (p / ".claude" / "settings.json").is_file())
+    chosen = rng.sample(repos, max(1, round(len(repos) * share)))
+    saved: dict[Path, bytes | None] = {}
+    for number, repo in enumerate(chosen):
+        if number % 2 == 0:
+            target = repo / ".claude" / "settings.json"
+            saved[target] = target.read_bytes()
+            try:
+                settings = json.loads(saved[target])
+                settings["permissions"]["allow"].append(CHANGED_SETTING)
+                target.write_text(json.dumps(settings, indent=2) + "\n")
+            except (ValueError, KeyError):
+                target.write_bytes(saved[target] + b"\n")
+        else:
+            locals_ = sorted(p for p in (repo / ".claude" / "skills").glob("*/SKILL.md") if not p.parent.name.startswith(("code-review", "security-review", "writing-tests")))
+            target = locals_[0] if locals_ else repo / ".claude" / "skills" / "day-of-work" / "SKILL.md"
+            saved[target] = target.read_bytes() if target.exists() else None
+            target.parent.mkdir(parents=True, exist_ok=True)
+            text = saved[target].decode() if saved[target] else "---\nname: day-of-work\ndescription: release day checklist\n---\n\n# Day of work\n"
+            target.write_text(text + CHANGED_SKILL_LINE)
+    return len(chosen), saved
+
+
+def put_back(saved: dict[Path, bytes | None]) -> None:
+    for path, content in saved.items():
+        if content is None:
+            path.unlink()
+            if not any(path.parent.iterdir()):
+                path.parent.rmdir()
+        else:
+            path.write_bytes(content)
 
 
 def _measure_in_child(fleet: Path, jobs: int, cache: Path, incremental: Path | None) -> dict:
@@ -183,6 +262,13 @@ def _measure_in_child(fleet: Path, jobs: int, cache: Path, incremental: Path | N
         command += ["--incremental", str(incremental)]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _similarity(run: dict) -> str:
+    stats = run["scan"].get("similarity") or {}
+    if stats.get("result_reused"):
+        return "reused whole"
+    return f"recomputed ({stats.get('texts_computed', '?')} skill texts analysed, {stats.get('texts_reused', '?')} from the cache)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,20 +300,39 @@ def main(argv: list[str] | None = None) -> int:
                       + ", ".join(f"{k} {v}" for k, v in sorted(planted.items())))
             state = work / f"state-{size}.json"
             state.unlink(missing_ok=True)
+            incremental_state.similarity_path(state).unlink(missing_ok=True)
             full = _measure_in_child(fleet, args.jobs, work / "_cache", state)
+            floor = read_floor(fleet, args.jobs)
             again = _measure_in_child(fleet, args.jobs, work / "_cache", state)
+            changed, saved = change_some(fleet)
+            try:
+                daily = _measure_in_child(fleet, args.jobs, work / "_cache", state)
+            finally:
+                put_back(saved)
+            full["floor"] = floor
             results.append((size, full))
-            print(f"{size:>6} repos: wall {full['wall']:7.2f} s, CPU {full['cpu']:7.2f} s ({full['cpu'] / size * 1000:.2f} ms per repo), "
-                  f"peak memory {full['peak_mb']:.0f} MB; {full['errors']} unreadable, {full['flagged']} flagged, "
+            print(f"{size:>6} repos: wall {full['wall']:7.2f} s, CPU {full['cpu']:7.2f} s ({full['cpu'] / size * 1000:.2f} ms per repo; "
+                  f"user {full['user']:.2f} s, system {full['system']:.2f} s), peak memory {full['peak_mb']:.0f} MB; "
+                  f"{full['errors']} unreadable, {full['flagged']} flagged, "
                   f"{full['high_blast']} high blast, {full['candidates']} promotion candidates, teams on registry skills "
                   f"{full['registry_share']}; load average {os.getloadavg()[0]:.1f}")
+            print(f"{size:>6} repos, floor: reading every file once more with {args.jobs} processes takes {floor['wall']:.2f} s wall, "
+                  f"{floor['cpu']:.2f} s CPU ({floor['wall'] / full['wall']:.0%} of the run's wall time)")
             print(f"{size:>6} repos, incremental re-run with nothing changed: wall {again['wall']:7.2f} s, CPU {again['cpu']:7.2f} s, "
-                  f"peak memory {again['peak_mb']:.0f} MB; {again['scan']['reused']} rows reused, {again['scan']['scanned']} rescanned "
-                  f"({again['wall'] / full['wall']:.2f}x the full run's wall time)")
+                  f"peak memory {again['peak_mb']:.0f} MB; {again['scan']['reused']} rows reused, {again['scan']['scanned']} rescanned, "
+                  f"similarity {_similarity(again)} ({again['wall'] / full['wall']:.2f}x the full run's wall time)")
+            print(f"{size:>6} repos, incremental re-run with {changed} repositories ({changed / size:.1%}) changed: wall {daily['wall']:7.2f} s, "
+                  f"CPU {daily['cpu']:7.2f} s, peak memory {daily['peak_mb']:.0f} MB; {daily['scan']['reused']} rows reused, "
+                  f"{daily['scan']['scanned']} rescanned, similarity {_similarity(daily)} ({daily['wall'] / full['wall']:.2f}x the full run's wall time)")
         for (small, a), (big, b) in zip(results, results[1:]):
+            def ratio(key: str, a: dict = a, b: dict = b, small: int = small, big: int = big) -> float:
+                return (b[key] / big) / (a[key] / small)
+
             print(f"growth {small} -> {big}: size x{big / small:.0f}, wall x{b['wall'] / a['wall']:.2f}, CPU x{b['cpu'] / a['cpu']:.2f}; "
-                  f"per-repository cost ratio: wall {(b['wall'] / big) / (a['wall'] / small):.2f}, CPU {(b['cpu'] / big) / (a['cpu'] / small):.2f} "
-                  f"(1.00 = linear), peak memory x{b['peak_mb'] / a['peak_mb']:.2f}")
+                  f"per-repository cost ratio: wall {ratio('wall'):.2f}, CPU {ratio('cpu'):.2f} (user {ratio('user'):.2f}, "
+                  f"system {ratio('system'):.2f}) (1.00 = linear), peak memory x{b['peak_mb'] / a['peak_mb']:.2f}")
+            print(f"growth {small} -> {big}, the floor: reading the files alone, per-repository ratio wall "
+                  f"{ratio('wall', a['floor'], b['floor']):.2f}, CPU {ratio('cpu', a['floor'], b['floor']):.2f}")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -157,6 +157,10 @@ def test_the_documented_ci_matrix_workflow_runs_and_merges_to_one_run(fleet: dic
 # ---------------------------------------------------------------- incremental
 
 
+def scanned(report: dict) -> dict:
+    return {key: report["scan"][key] for key in ("scanned", "reused")}
+
+
 def test_incremental_run_rescans_only_what_changed(fleet: dict, tmp_path: Path) -> None:
     repos = tmp_path / "repos"
     shutil.copytree(fleet["repos"], repos, symlinks=True)
@@ -166,9 +170,13 @@ def test_incremental_run_rescans_only_what_changed(fleet: dict, tmp_path: Path) 
     git(history, "commit", "-q", "-m", "render")
     state = tmp_path / "state" / "fleet-state.json"
     first = build_report(fleet["root"], [str(repos)], jobs=1, incremental=state)
-    assert first["scan"] == {"scanned": len(first["repos"]), "reused": 0}
+    assert scanned(first) == {"scanned": len(first["repos"]), "reused": 0}
+    skills = sum(len(r["skills"]["local"]) for r in first["repos"])
+    texts = first["scan"]["similarity"]["texts_computed"]  # the team skills' and the registry's
+    assert skills >= 6 and texts > skills and first["scan"]["similarity"] == {"result_reused": False, "texts_reused": 0, "texts_computed": texts}
     second = build_report(fleet["root"], [str(repos)], jobs=1, incremental=state)
-    assert second["scan"] == {"scanned": 0, "reused": len(first["repos"])}
+    assert scanned(second) == {"scanned": 0, "reused": len(first["repos"])}
+    assert second["scan"]["similarity"]["result_reused"], "no skill changed: the promotion candidates are reused whole"
     assert _comparable(second) == _comparable(first)
 
     # a new commit in the git repository, and an edit in a folder without git: those two are rescanned
@@ -176,11 +184,19 @@ def test_incremental_run_rescans_only_what_changed(fleet: dict, tmp_path: Path) 
     git(history, "commit", "-q", "-am", "allow everything")
     settings_edit(repos / "team-02", lambda s: s["permissions"].update(deny=[]))
     third = build_report(fleet["root"], [str(repos)], jobs=1, incremental=state)
-    assert third["scan"] == {"scanned": 2, "reused": len(first["repos"]) - 2}
+    assert scanned(third) == {"scanned": 2, "reused": len(first["repos"]) - 2}
+    assert third["scan"]["similarity"]["result_reused"]
     rows = {r["repo"]: r for r in third["repos"]}
     assert "broad-allow" in {f["code"] for f in rows["team-01"]["flags"]}
     assert "deny-rules-removed" in {f["code"] for f in rows["team-02"]["flags"]}
     assert _comparable(third) == _comparable(build_report(fleet["root"], [str(repos)], jobs=1))
+
+    # a team writes a new skill: the candidates are computed again, from the other skills' cached features
+    add_skill(repos / "team-05", SKILLS[0][1] + "-ours", SKILLS[0][3].replace("production", "production and staging"))
+    fourth = build_report(fleet["root"], [str(repos)], jobs=1, incremental=state)
+    assert fourth["scan"]["similarity"] == {"result_reused": False, "texts_reused": texts, "texts_computed": 1}
+    assert _comparable(fourth) == _comparable(build_report(fleet["root"], [str(repos)], jobs=1))
+    assert any("team-05" in c["teams"] for c in fourth["org"]["promotion_candidates"] + fourth["org"]["registry_duplicates"])
 
     # an uncommitted edit in a git repository is not seen: HEAD did not change (documented)
     settings_edit(history, lambda s: s["permissions"].update(deny=[]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import multiprocessing
 import os
@@ -53,7 +54,7 @@ def scan_all(ctx: scan.Context, refs: list[sources.RepoRef], jobs: int, advance:
     chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
     payload = [[(refs[i].label, str(refs[i].path), refs[i].url) for i in chunk] for chunk in chunks]
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=gc.enable) as pool:  # a worker's garbage is its own
             for chunk, result in zip(chunks, pool.imap(_scan_chunk, payload)):
                 for index, row in zip(chunk, result):
                     rows[index] = row
@@ -152,11 +153,32 @@ def collect(root: Path, source_args: list[str], *, latest: str | None = None, ca
             "stats": stats, "shard": list(shard) if shard else None}
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the fleet's rows are built up and the report computed: they are
+    millions of long-lived objects with no cycles, and each full collection walks them all, so the
+    collections' work grew faster than the fleet (the per-repository cost of 10,000 repositories was 10%
+    above that of 1,000 with it, equal without)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_report(root: Path, source_args: list[str], **options: Any) -> dict[str, Any]:
     """The fleet report as JSON data (docs/fleet-schema.json). Raises ValueError for bad arguments."""
-    raw = collect(root, source_args, **options)
-    data = report.build(raw["rows"], raw["context"], audit=raw["audit"])
-    data["scan"] = raw["stats"]
+    with gc_paused():
+        raw = collect(root, source_args, **options)
+        incremental = options.get("incremental")
+        cache = incremental_state.load_similarity(incremental) if incremental else None
+        data = report.build(raw["rows"], raw["context"], audit=raw["audit"], similarity_cache=cache)
+        data["scan"] = raw["stats"]
+        if cache is not None:
+            incremental_state.save_similarity(incremental, cache)
+            data["scan"]["similarity"] = cache.stats()
     return data
 
 
@@ -202,7 +224,8 @@ def merge_parts(parts: list[tuple[str, Any]]) -> dict[str, Any]:
     missing = sorted(set(range(1, (total or 0) + 1)) - set(shards))
     if missing:
         raise ValueError(f"fleet merge: shard(s) {', '.join(f'{i}/{total}' for i in missing)} missing; merge every shard's part")
-    data = report.build(rows, context, audit=audit_logs.merge(audits) if audits else None)
+    with gc_paused():
+        data = report.build(rows, context, audit=audit_logs.merge(audits) if audits else None)
     data["scan"] = stats
     return data
 

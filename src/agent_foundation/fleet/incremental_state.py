@@ -6,6 +6,9 @@ and inode. Its row from the last run is reused, which also skips its posture che
 row is rescanned when what the rows are judged by changes: the registry, the rules, the posture check, the
 scanner itself (the state's `context` key).
 
+The promotion candidates are kept beside it, in STATE.similarity.json (see similarity.RunCache): reused whole
+when no skill, registry skill, template or threshold changed; otherwise only new skill texts are analysed.
+
 Audit logs inside repositories are not part of a row (they are gitignored, so HEAD says nothing about them):
 they are read on every run.
 """
@@ -18,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from . import git_facts, scan
+from . import git_facts, scan, similarity
 
 STATE_SCHEMA = "agent-foundation.fleet-state"
 STATE_VERSION = 1
@@ -39,6 +42,26 @@ def context_key(ctx: scan.Context, context: dict[str, Any]) -> str:
         except OSError:
             digest.update(b"-")
     return digest.hexdigest()
+
+
+def similarity_path(state: Path) -> Path:
+    """Where the similarity cache of the state file `state` is kept."""
+    state = Path(state)
+    return state.with_name(state.name + ".similarity.json")
+
+
+def load_similarity(state: Path) -> similarity.RunCache:
+    """The similarity cache beside `state`; an empty one when it is missing or damaged (computed afresh: it only
+    saves work, so a bad cache is no error)."""
+    try:
+        with open(similarity_path(state), encoding="utf-8") as handle:
+            return similarity.RunCache(json.load(handle))
+    except (OSError, ValueError):
+        return similarity.RunCache()
+
+
+def save_similarity(state: Path, cache: similarity.RunCache) -> None:
+    _write_atomically(similarity_path(state), cache.as_json())
 
 
 def fingerprint(path: Path) -> str | None:
@@ -121,8 +144,13 @@ def save(path: Path, state: dict[str, Any] | None, refs: list[Any], rows: list[d
         if key and ref.path is not None:
             repos[str(ref.path)] = {"key": key, "row": row}
     state["repos"] = repos
+    _write_atomically(path, state)
+
+
+def _write_atomically(path: Path, data: Any) -> None:
+    """A killed run leaves the previous file whole."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     with open(partial, "w", encoding="utf-8") as handle:
-        json.dump(state, handle, ensure_ascii=False, separators=(",", ":"))
+        json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
     os.replace(partial, path)

@@ -97,9 +97,10 @@ def rank_key(row: dict[str, Any]) -> tuple:
 
 
 def build(rows: list[dict[str, Any]], context: dict[str, Any], *, audit: dict[str, Any] | None = None,
-          generated_at: str | None = None) -> dict[str, Any]:
+          generated_at: str | None = None, similarity_cache: similarity.RunCache | None = None) -> dict[str, Any]:
     """The report from scanned rows and the run's context (see `command.run_context`): a pure function of the
-    two, which is why shards merged (`fleet merge`) give exactly the figures of one run."""
+    two, which is why shards merged (`fleet merge`) give exactly the figures of one run. `similarity_cache`
+    (--incremental) only saves work: the result is the same with it or without."""
     latest, releases = context["latest"], context["releases"]
     rows.sort(key=lambda r: r["source"])  # the same order whatever order the rows came in (shards, processes)
     docs: list[similarity.Doc] = []
@@ -114,7 +115,8 @@ def build(rows: list[dict[str, Any]], context: dict[str, Any], *, audit: dict[st
         row["risk"] = None if row["error"] and not row["version"] else risk(row)
     rows.sort(key=rank_key)
     registry_docs = [similarity.Doc(None, name, "registry", text) for name, text in context["registry_skills"].items()]
-    groups = similarity.promotion_candidates(docs, registry_docs, context["threshold"], boilerplate=context.get("skill_template") or "")
+    groups = similarity.promotion_candidates(docs, registry_docs, context["threshold"], boilerplate=context.get("skill_template") or "",
+                                             run_cache=similarity_cache)
     return {
         "schema": REPORT_SCHEMA,
         "schema_version": REPORT_SCHEMA_VERSION,

@@ -20,14 +20,19 @@ Method (see docs/fleet.md):
 from __future__ import annotations
 
 import array
+import base64
 import dataclasses
+import hashlib
 import heapq
+import json
 import math
 import random
 import re
+import sys
 import zlib
 from collections import Counter, defaultdict
-from typing import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
 
 BINS = 128
 BANDS = 32
@@ -46,7 +51,8 @@ BUCKET_PEERS = 3  # members of a MinHash bucket each member is compared with
 BACKGROUND_MADS = 10
 LINKAGE_FRACTION = 0.8  # groups join when their mean cosine is at least this share of the threshold
 LINKAGE_SAMPLE = 20  # members of each group the mean is taken over (bounds the work for a popular job)
-MAX_POSTING = 40  # bounds the work: at most TOP_TERMS * MAX_POSTING / 2 candidate pairs per document
+MAX_POSTING = 40  # a term in more documents than this says nothing about a job
+PARTNER_BUDGET = 12  # bounds the work: at most this many cosine comparisons per document
 MIN_TOKENS = 12  # fewer content words than this after the boilerplate is gone: nothing left to compare
 STOP_WORDS = frozenset("""
 a about above after again all also an and any are as at be because been before being below between both but by
@@ -237,11 +243,34 @@ class Features:
     copies or passes: its token ids (the exact-copy key), its word 3-gram hashes (sorted, compact) and MinHash
     signature, and its content-term counts."""
 
-    ids: tuple[int, ...]
+    key: bytes  # digest of the token ids: texts equal but for punctuation, Markdown and spacing share it
     shingles: array.array
     signature: tuple[int, ...] | None  # None: too short to have near copies
     terms: Counter[str]
     size: int  # content words (for MIN_TOKENS)
+
+    @classmethod
+    def of(cls, text: str, tokens: "_Tokens", terms: Counter[str]) -> "Features":
+        ids = tokens(normalise(text))
+        shingle_set = shingles(ids)
+        return cls(hashlib.sha1(array.array("q", ids).tobytes()).digest(), array.array("q", sorted(shingle_set)),
+                   _signature_if_long(shingle_set), terms, sum(terms.values()))
+
+    def as_json(self) -> list[Any]:
+        return [self.key.hex(), base64.b64encode(self.shingles.tobytes()).decode("ascii"), self.terms]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> "Features":
+        key, packed, terms = data
+        shingle_array = array.array("q")
+        shingle_array.frombytes(base64.b64decode(packed))
+        terms = Counter({str(term): int(count) for term, count in terms.items()})
+        return cls(bytes.fromhex(key), shingle_array, _signature_if_long(shingle_array), terms, sum(terms.values()))
+
+
+def _signature_if_long(shingle_set: Iterable[int]) -> tuple[int, ...] | None:
+    shingle_set = shingle_set if isinstance(shingle_set, (set, frozenset)) else frozenset(shingle_set)
+    return signature(shingle_set) if len(shingle_set) >= MIN_TOKENS // 2 else None
 
 
 class FeatureCache(dict):
@@ -249,11 +278,14 @@ class FeatureCache(dict):
     the same texts), so each distinct text is tokenised, shingled and counted once. `universe`: every boilerplate
     line any pass removes; each text is matched against it once, and only its matching lines are kept."""
 
-    def __init__(self, universe: frozenset[tuple[str, ...]] = frozenset()) -> None:
+    def __init__(self, universe: frozenset[tuple[str, ...]] = frozenset(),
+                 saved: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.tokens = _Tokens()
         self.universe = universe
         self.matches: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        self.saved = saved or {}  # text digest -> Features.as_json(), from an earlier run (--incremental)
+        self.reused = 0
 
     def stripped(self, text: str, lines: frozenset[tuple[str, ...]]) -> str:
         """The text without the `lines`; the text itself when none of them is in it."""
@@ -273,13 +305,26 @@ class FeatureCache(dict):
     def features(self, doc: Doc) -> Features:
         found = self.get(doc.text)
         if found is None:
-            ids = tuple(self.tokens(normalise(doc.text)))
-            shingle_set = shingles(list(ids))
-            terms = content_terms(doc)
-            found = self[doc.text] = Features(ids, array.array("q", sorted(shingle_set)),
-                                              signature(shingle_set) if len(shingle_set) >= MIN_TOKENS // 2 else None,
-                                              terms, sum(terms.values()))
+            saved = self.saved.get(text_digest(doc.text))
+            found = None
+            if saved is not None:
+                try:
+                    found = Features.from_json(saved)
+                    self.reused += 1
+                except (ValueError, TypeError, AttributeError):  # a damaged cache entry: computed again
+                    found = None
+            if found is None:
+                found = Features.of(doc.text, self.tokens, content_terms(doc))
+            self[doc.text] = found
         return found
+
+    def as_json(self) -> dict[str, list[Any]]:
+        """The features of every text this run saw (and only those: the cache never outgrows the fleet)."""
+        return {text_digest(text): found.as_json() for text, found in self.items()}
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _jaccard_sorted(a: array.array, b: array.array) -> float:
@@ -290,19 +335,22 @@ def _jaccard_sorted(a: array.array, b: array.array) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
-def _candidate_pairs(postings: dict[str, list[int]], top_terms: list[list[str]]) -> Iterator[tuple[int, int]]:
-    """Pairs (a < b) that share MIN_SHARED_TERMS of their heaviest terms, each posting list capped at MAX_POSTING:
-    counted per document from its own postings, so the work and the memory grow with the documents (at most
-    TOP_TERMS * MAX_POSTING partners each), never with the pairs of the whole corpus."""
+def _candidate_pairs(postings: dict[str, list[int]], top_terms: list[list[str]],
+                     together: Callable[[int, int], bool]) -> Iterator[tuple[int, int]]:
+    """Pairs (a < b) not already `together` that share MIN_SHARED_TERMS of their heaviest terms, each posting
+    list capped at MAX_POSTING, and at most PARTNER_BUDGET partners per document (those sharing the most terms
+    first): counted per document from its own postings, so the work and the memory grow with the documents,
+    never with the pairs of the whole corpus, and a fleet ten times larger, whose rare terms are shared by ten
+    times more documents by chance, does not compare each document ten times more often."""
     for a, terms in enumerate(top_terms):
         partners: Counter[int] = Counter()
         for term in terms:
             posting = postings.get(term)
             if posting is not None and 2 <= len(posting) <= MAX_POSTING:
                 partners.update(b for b in posting if b > a)
-        for b, count in partners.items():
-            if count >= MIN_SHARED_TERMS:
-                yield a, b
+        chosen = sorted(((-count, b) for b, count in partners.items() if count >= MIN_SHARED_TERMS and not together(a, b)))
+        for _, b in chosen[:PARTNER_BUDGET]:
+            yield a, b
 
 
 def group(docs: Iterable[Doc], threshold: float = DEFAULT_THRESHOLD, *, boilerplate: str = "",
@@ -316,15 +364,15 @@ def group(docs: Iterable[Doc], threshold: float = DEFAULT_THRESHOLD, *, boilerpl
     if lines is None:
         lines = boilerplate_lines(boilerplate) if boilerplate else frozenset()
     cache = cache if cache is not None else FeatureCache()
-    unique: dict[tuple[int, ...], int] = {}
+    unique: dict[bytes, int] = {}
     members: list[list[Doc]] = []
     features: list[Features] = []
     for doc in docs:
         text = cache.stripped(doc.text, lines)
         found = cache.features(Doc(doc.team, doc.skill, doc.source, text))
-        index = unique.get(found.ids)
+        index = unique.get(found.key)
         if index is None:
-            index = unique[found.ids] = len(members)
+            index = unique[found.key] = len(members)
             members.append([])
             features.append(found)
         members[index].append(doc)
@@ -368,9 +416,7 @@ def group(docs: Iterable[Doc], threshold: float = DEFAULT_THRESHOLD, *, boilerpl
             postings[term].append(index)
     cosine_threshold = max(cosine_threshold, background_cosine(vectors, terms))
     edges = []
-    for a, b in _candidate_pairs(postings, top_terms):
-        if uf.find(a) == uf.find(b):
-            continue
+    for a, b in _candidate_pairs(postings, top_terms, lambda a, b: uf.find(a) == uf.find(b)):
         cosine_pairs += 1
         score = cosine(vectors[a], vectors[b])
         if score >= cosine_threshold:
@@ -409,15 +455,22 @@ def group(docs: Iterable[Doc], threshold: float = DEFAULT_THRESHOLD, *, boilerpl
 
 
 def promotion_candidates(docs: list[Doc], registry: list[Doc], threshold: float = DEFAULT_THRESHOLD, *,
-                         boilerplate: str = "", cosine_threshold: float = COSINE_THRESHOLD) -> dict[str, list[dict]]:
+                         boilerplate: str = "", cosine_threshold: float = COSINE_THRESHOLD,
+                         run_cache: "RunCache | None" = None) -> dict[str, list[dict]]:
     """{"promotion_candidates": [...], "registry_duplicates": [...]} for the report.
 
     First, team skills alike to a registry skill (a copy, or the same job) are registry duplicates. Then the rest
     are compared with each other after removing the lines they share with the registry's skills as well as the
-    template's: two teams pasting the same registry section into different skills is not one job."""
+    template's: two teams pasting the same registry section into different skills is not one job.
+    `run_cache` (--incremental): the last run's result when nothing it depends on changed, its texts' features
+    otherwise; it receives this run's."""
+    key = inputs_key(docs, registry, threshold, boilerplate, cosine_threshold)
+    if run_cache is not None and run_cache.key == key and run_cache.result is not None:
+        run_cache.reused_result = True
+        return run_cache.result
     template = boilerplate_lines(boilerplate) if boilerplate else frozenset()
     shared = template | frozenset(line for doc in registry for line in boilerplate_lines(doc.text))
-    cache = FeatureCache(shared)
+    cache = FeatureCache(shared, run_cache.saved if run_cache is not None else None)
     duplicates, matched = [], set()
     for members in group([*registry, *docs], threshold, lines=template, cosine_threshold=cosine_threshold, cache=cache):
         registry_names = sorted({doc.skill for doc, _ in members if doc.team is None})
@@ -433,7 +486,58 @@ def promotion_candidates(docs: list[Doc], registry: list[Doc], threshold: float 
             candidates.append(entry)
     candidates.sort(key=lambda e: (-e["team_count"], -e["copies"], e["name"]))
     duplicates.sort(key=lambda e: (-e["team_count"], e["registry_skill"], e["name"]))
-    return {"promotion_candidates": candidates, "registry_duplicates": duplicates}
+    result = {"promotion_candidates": candidates, "registry_duplicates": duplicates}
+    if run_cache is not None:
+        run_cache.computed(key, result, cache)
+    return result
+
+
+# ---------------------------------------------------------------- what --incremental keeps between runs
+
+# the method itself: this file, and what the shingle hashes depend on (tuple hashing, byte order)
+METHOD = hashlib.sha256(Path(__file__).read_bytes() + f"{sys.version_info[:2]} {sys.byteorder}".encode()).hexdigest()[:20]
+CACHE_SCHEMA = "agent-foundation.fleet-similarity"
+
+
+def inputs_key(docs: list[Doc], registry: list[Doc], threshold: float, boilerplate: str, cosine_threshold: float) -> str:
+    """Everything the groups are computed from: the method, the thresholds, the template, the registry's skills
+    and every team skill (who, where, and its text's digest), in order."""
+    parts = [METHOD, threshold, cosine_threshold, text_digest(boilerplate),
+             [(doc.skill, text_digest(doc.text)) for doc in registry],
+             [(doc.team, doc.skill, doc.source, text_digest(doc.text)) for doc in docs]]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class RunCache:
+    """What `fleet --incremental STATE` keeps of the similarity between runs (STATE.similarity.json, see
+    incremental_state.load_similarity): the last
+    result with the digest of everything it came from, and each distinct skill text's features (token digest,
+    shingles, content terms) by the text's digest. Nothing changed in the skills, registry, template or
+    thresholds: the result is reused whole. Otherwise the grouping runs again, but only new texts are
+    tokenised and counted."""
+
+    def __init__(self, saved: dict[str, Any] | None = None) -> None:
+        saved = saved if isinstance(saved, dict) and saved.get("schema") == CACHE_SCHEMA and saved.get("method") == METHOD else {}
+        features = saved.get("features")
+        self.saved: dict[str, Any] = features if isinstance(features, dict) else {}
+        self.key: str | None = saved.get("key") if isinstance(saved.get("key"), str) else None
+        result = saved.get("result")
+        self.result: dict[str, list[dict]] | None = result if isinstance(result, dict) else None
+        self.reused_result = False
+        self.texts_reused = self.texts_computed = 0
+        self._features: FeatureCache | None = None
+
+    def computed(self, key: str, result: dict[str, list[dict]], features: FeatureCache) -> None:
+        self.key, self.result, self._features = key, result, features
+        self.texts_reused, self.texts_computed = features.reused, len(features) - features.reused
+
+    def stats(self) -> dict[str, Any]:
+        return {"result_reused": self.reused_result, "texts_reused": self.texts_reused, "texts_computed": self.texts_computed}
+
+    def as_json(self) -> dict[str, Any]:
+        """What to keep for the next run: the features of this run's texts only, so it never outgrows the fleet."""
+        features = self._features.as_json() if self._features is not None else self.saved
+        return {"schema": CACHE_SCHEMA, "method": METHOD, "key": self.key, "result": self.result, "features": features}
 
 
 def _entry(local: list[tuple[Doc, float]], members: list[tuple[Doc, float]]) -> dict:
