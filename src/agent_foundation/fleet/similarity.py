@@ -11,7 +11,8 @@ Method (see docs/fleet.md):
   4. the same job written differently: each document becomes a TF-IDF vector over its stemmed content words
      (stop words out; the name and description count twice, since they say what the skill is for), IDF over
      every document including the registry's. Candidate pairs share two of their twenty heaviest terms (an
-     inverted index whose lists are capped, so the work grows linearly, never all pairs) and are confirmed by cosine similarity
+     inverted index whose lists are capped, counted per document, at most PARTNER_BUDGET partners each, so the
+     work grows linearly, never all pairs) and are confirmed by cosine similarity
      (>= COSINE_THRESHOLD). The labelled pairs in tests/fleet_skill_pairs.py measure precision and recall;
   5. confirmed pairs join groups (union-find). A group holding a registry skill is a "registry duplicate" (the
      teams could use the registry skill); a group of two or more teams is a promotion candidate.
