@@ -39,17 +39,31 @@ def _base_env(home: Path) -> dict[str, str]:
     return {"PATH": os.environ["PATH"], "HOME": str(home), "LANG": "C.UTF-8", "TERM": "dumb"}
 
 
-def run_codex(repo: Path, home: Path, api: MockOpenAI, *, bypass_sandbox: bool = True) -> AgentRun:
+def run_codex(repo: Path, home: Path, api: MockOpenAI, *, bypass_sandbox: bool = True, binary: Path | None = None) -> AgentRun:
     """`codex exec` in a trusted project (so its .codex/ loads), hooks trusted for this run (each hook needs the
-    user's approval once; --dangerously-bypass-hook-trust stands in for it)."""
+    user's approval once; --dangerously-bypass-hook-trust stands in for it). `binary`: a wrapper of the client
+    (namespaced_codex)."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text(
         'model = "mock-model"\nmodel_provider = "mock"\n\n[model_providers.mock]\nname = "mock"\n'
         f'base_url = "{api.base_url}"\nwire_api = "responses"\nenv_key = "MOCK_API_KEY"\n', encoding="utf-8")
     env = {**_base_env(home), "CODEX_HOME": str(home), "MOCK_API_KEY": "dummy"}
     flags = ["--dangerously-bypass-approvals-and-sandbox"] if bypass_sandbox else []
-    command = [str(client_binary("codex")), "exec", *flags, "--dangerously-bypass-hook-trust", "--trust", "Run the checks."]
+    command = [str(binary or client_binary("codex")), "exec", *flags, "--dangerously-bypass-hook-trust", "--trust", "Run the checks."]
     return _run(command, repo, env)
+
+
+def namespaced_codex(where: Path, requirements: Path | None) -> Path:
+    """The Codex client in a private mount namespace where /etc/codex/requirements.toml is `requirements` (or
+    absent: the control run); the machine's own /etc is never touched."""
+    from tests.claude_client.managed import etc_overlay
+
+    def fill(upper: Path) -> None:
+        (upper / "codex").mkdir()
+        if requirements is not None:
+            (upper / "codex" / "requirements.toml").write_bytes(requirements.read_bytes())
+
+    return etc_overlay(client_binary("codex"), where, "codex", fill)
 
 
 def codex_mcp_list(repo: Path, home: Path) -> AgentRun:

@@ -34,9 +34,10 @@ def guard_command(agent: str) -> str:
 
 
 def run_guard(agent: str) -> str:
-    """The adapter's start, once FIND_ROOT has set $root, with its fail-closed wrapper."""
+    """The adapter's start, once FIND_ROOT has set $root, with its fail-closed wrapper. The repository is passed
+    as CLAUDE_PROJECT_DIR, whatever a parent process set: the guard finds the policy and the audit log there."""
     return (
-        f'python3 "$root/{ADAPTER}" {agent} || '
+        f'CLAUDE_PROJECT_DIR="$root" python3 "$root/{ADAPTER}" {agent} || '
         '{ echo "agent-foundation: the guard hook failed (exit $?), so this call is blocked for safety. '
         f'Check that python3 runs and that {ADAPTER} exists (restore it with: python3 .claude/foundation/update.py)." >&2; exit 2; }}'
     )

@@ -4,8 +4,8 @@
 
 Runs `copier update --trust` (with your recorded answers unless --interactive; every other option, such as
 --vcs-ref v0.3.0 or --data 'skills=[...]', is passed on to Copier). The template's own migrations do the
-update's safety work, so plain `copier update --trust` gives the same result: hand edits of .claude/settings.json
-and .mcp.json are carried into your answers, removed foundation rules and hooks come back, no JSON file ever
+update's safety work, so plain `copier update --trust` gives the same result: hand edits of .claude/settings.json,
+.mcp.json and the other agents' files are carried into your answers, removed foundation rules and hooks come back, no JSON file ever
 holds a conflict marker, and the posture check runs after the update. update.py adds what only a wrapper can:
   - a dirty tree is refused before anything is touched, and one update runs at a time;
   - on any failure, Ctrl-C, SIGTERM or SIGHUP the tree is put back exactly as it was; if it cannot be, it

@@ -6,29 +6,37 @@ The agent's pre-tool event arrives on stdin; adapters.py translates it into the 
 the decision into the agent's answer. Nothing else differs from Claude Code's guard.py: the same decisions, the
 same deadline, the same audit record (naming the agent), the same fail-closed block (exit 2, reason on stderr).
 Kept small because Python compiles the script it starts with on every call; the rest is imported with its
-bytecode cached (see guard.py). Standard library only.
+bytecode cached (see guard.py). No os either, whose import is most of a hook's own start under `python3 -S`: the
+hook command sets CLAUDE_PROJECT_DIR to the repository this file is in, where the policy and the audit log are
+found. Standard library only.
 """
 
-import os
 import sys
 
-HOOKS_DIR = os.path.dirname(os.path.abspath(__file__))
-FOUNDATION_DIR = os.path.dirname(HOOKS_DIR)
+try:
+    from posix import stat as _stat
+except ImportError:  # Windows
+    from nt import stat as _stat
+
+# __file__ is absolute (Python 3.9 and later): the folders above it are found as text, unless it is unusual.
+HOOKS_DIR = __file__.rpartition("/")[0]
+if "\\" in __file__ or any(part in ("", ".", "..") for part in HOOKS_DIR.split("/")[1:]):
+    import os  # `..` or `//` in it, or a Windows path: os normalises it, whatever its import costs
+
+    HOOKS_DIR = os.path.dirname(os.path.abspath(__file__)).replace("\\", "/")
+FOUNDATION_DIR = HOOKS_DIR.rpartition("/")[0]
 sys.path.insert(0, HOOKS_DIR)
-# The repository this file was rendered into, whatever folder the agent runs from or what a parent process set:
-# the guard's policy and the audit log are found from it.
-os.environ["CLAUDE_PROJECT_DIR"] = os.path.dirname(os.path.dirname(FOUNDATION_DIR))
 # guard.py (the cached importer) is itself imported with its bytecode cached where it caches the rest; compiled
 # afresh it cost every call ~1 ms. Never a __pycache__ in the foundation folder, nor anything cached in the template.
-if os.path.exists(os.path.join(FOUNDATION_DIR, "policy.json")):
-    sys.pycache_prefix = os.path.join(os.path.dirname(FOUNDATION_DIR), "audit", "pycache")
-else:
+try:
+    _stat(FOUNDATION_DIR + "/policy.json")
+    sys.pycache_prefix = FOUNDATION_DIR.rpartition("/")[0] + "/audit/pycache"
+except OSError:
     sys.dont_write_bytecode = True
 
 import guard  # noqa: E402
 
-sys.dont_write_bytecode = True
-
+sys.dont_write_bytecode, sys.pycache_prefix = True, None  # the standard library's own cache, as ever
 core = guard.cached_import("guard_core")
 adapter = guard.cached_import("adapters").ADAPTERS.get(sys.argv[1] if len(sys.argv) > 1 else "")
 if adapter is None:
