@@ -30,6 +30,7 @@ sys.path.insert(0, HOOKS_DIR)
 # afresh it cost every call ~1 ms. Never a __pycache__ in the foundation folder, nor anything cached in the template.
 try:
     _stat(FOUNDATION_DIR + "/policy.json")
+    sys.dont_write_bytecode = False  # even under PYTHONDONTWRITEBYTECODE, as guard.cached_import does
     sys.pycache_prefix = FOUNDATION_DIR.rpartition("/")[0] + "/audit/pycache"
 except OSError:
     sys.dont_write_bytecode = True
