@@ -107,13 +107,23 @@ class FoundationFacade:
         chosen agents hold beyond the foundation's (their keys, hooks, rules and MCP servers), read as an update
         reads a hand edit (agents/team.py), so the first render keeps them. "{}" for a repository the
         foundation already renders (a new question on update), and for a file the agent could not read either."""
-        project = Path(str(project_dir))
+        answers = self._adopted_answers(str(project_dir), tuple(agents or []))
+        return json.dumps(answers.get(answer) or {}, sort_keys=True)
+
+    def adopted_servers(self, project_dir: Any, agents: Any) -> str:
+        """The default of mcp_servers: the recommended ones, and at adoption every vetted server the repository's
+        own MCP files already run (rendered pinned, in place of the entry it had)."""
+        found = self._adopted_answers(str(project_dir), tuple(agents or [])).get("mcp_servers") or []
+        return json.dumps(list(dict.fromkeys([*self.data.recommended_servers, *found])))
+
+    def _adopted_answers(self, project_dir: str, agents: tuple[str, ...]) -> dict[str, Any]:
+        project = Path(project_dir)
         if (project / ".claude/foundation/manifest.json").is_file():
-            return "{}"
+            return {}
         team = self._agents.team
-        files = dict(self._agents.team_files(list(agents or [])))
+        files = dict(self._agents.team_files(list(agents)))
         files[".mcp.json"] = team.TeamFile(".mcp.json", servers="mcpServers")  # Claude Code's: its servers alone
-        answers: dict[str, Any] = {}
+        answers: dict[str, Any] = {"mcp_servers": []}
         vetted = set(self.data.mcp_servers)
         for path, spec in files.items():
             try:
@@ -122,8 +132,10 @@ class FoundationFacade:
                 continue
             if path == ".mcp.json":
                 current = {"mcpServers": current.get("mcpServers")}
+            servers = current.get(spec.servers) if spec.servers else None
+            answers["mcp_servers"] += [name for name in (servers if isinstance(servers, dict) else {}) if name in vetted]
             answers.update(team.carry_file(spec, current, {}, answers, vetted, lambda kind, text: None))
-        return json.dumps(answers.get(answer) or {}, sort_keys=True)
+        return answers
 
     @functools.cached_property
     def _agents(self) -> Any:

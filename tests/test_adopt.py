@@ -85,8 +85,15 @@ def test_adoption_keeps_the_teams_agent_files_and_wires_the_guard(tmp_path):
     (repo / ".github/copilot-instructions.md").write_text(TEAM_COPILOT_INSTRUCTIONS)
     (repo / ".vscode").mkdir()
     (repo / ".vscode/mcp.json").write_text(json.dumps(TEAM_EDITOR_MCP))
+    (repo / ".cursor/mcp.json").write_text(json.dumps({"mcpServers": {"context7": {"command": "npx", "args": ["-y", "context7-mcp"]}}}))
     commit_all(repo, "the team's agent configuration")
-    render_team(repo, {"agents": ["claude-code", "codex", "copilot", "cursor"]}, commit=False, overwrite=True)
+    from copier import run_copy
+
+    from tests.rendering import canonical_answers
+
+    # Every answer given but mcp_servers, whose default is what adoption is tested on.
+    data = {**{k: v for k, v in canonical_answers().items() if k != "mcp_servers"}, "agents": ["claude-code", "codex", "copilot", "cursor"]}
+    run_copy(str(TEMPLATE_ROOT), str(repo), data=data, defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True, overwrite=True)
 
     assert (repo / ".cursor/rules/ledger.mdc").read_text() == TEAM_CURSOR_RULE
     assert (repo / ".github/copilot-instructions.md").read_text() == TEAM_COPILOT_INSTRUCTIONS
@@ -102,11 +109,13 @@ def test_adoption_keeps_the_teams_agent_files_and_wires_the_guard(tmp_path):
     assert "agent_hook.py" in (repo / ".codex/hooks.json").read_text()
     editor = json.loads((repo / ".vscode/mcp.json").read_text())
     assert editor["inputs"] == TEAM_EDITOR_MCP["inputs"] and editor["servers"]["tickets"]["command"] == "node"
-    assert "memory" in editor["servers"], "the vetted servers are rendered beside the team's"
+    assert "sequential-thinking" in editor["servers"], "the vetted servers are rendered beside the team's"
     recorded = yaml.safe_load((repo / ".copier-answers.yml").read_text())
     assert recorded["extra_codex_config"] == {"model": "o3", "tui": {"notifications": True}}
     assert recorded["extra_mcp_servers"]["tickets"] == {"command": "node", "args": ["tools/tickets-mcp.js"]}
     assert set(recorded["extra_agent_config"]) == {".cursor/hooks.json", ".vscode/mcp.json"}
+    assert "context7" in recorded["mcp_servers"], "a vetted server the team already ran is chosen, and rendered pinned"
+    assert json.loads((repo / ".cursor/mcp.json").read_text())["mcpServers"]["context7"] == json.loads((repo / ".mcp.json").read_text())["mcpServers"]["context7"]
     check = subprocess.run([sys.executable, ".claude/foundation/check.py", "--json"], cwd=repo, capture_output=True, text=True, timeout=60)
     errors = {(f["code"], f["file"]) for f in json.loads(check.stdout)["findings"] if f["severity"] == "error"}
     unvetted_server = {("mcp-server-unvetted", path) for path in (".mcp.json", ".vscode/mcp.json", ".cursor/mcp.json", ".claude/settings.json")}
