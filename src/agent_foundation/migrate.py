@@ -412,11 +412,13 @@ def update_problems(repo: Path) -> tuple[list[str], list[str], list[str]]:
         for finding in posture_findings(repo):
             if getattr(finding, "severity", "error") != "error":
                 continue
-            if tolerated(finding):
-                kept.append(f"{finding.file}: {finding.message}")
-            else:
-                problems.append(f"{finding.file}: {finding.message}")
+            (kept if tolerated(finding) else problems).append(located(finding))
     return problems, conflicts, kept
+
+
+def located(finding: Any) -> str:
+    """The finding with its file in front, once (some messages already start with it)."""
+    return finding.message if finding.message.startswith(f"{finding.file}:") else f"{finding.file}: {finding.message}"
 
 
 def _parses(file: Path) -> bool:
