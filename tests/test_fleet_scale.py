@@ -174,8 +174,10 @@ def test_incremental_run_rescans_only_what_changed(fleet: dict, tmp_path: Path) 
     skills = sum(len(r["skills"]["local"]) for r in first["repos"])
     texts = first["scan"]["similarity"]["texts_computed"]  # the team skills' and the registry's
     assert skills >= 6 and texts > skills and first["scan"]["similarity"] == {"result_reused": False, "texts_reused": 0, "texts_computed": texts}
+    written = [(path, path.stat().st_mtime_ns) for path in (state, state.with_name(state.name + ".similarity.json"))]
     second = build_report(fleet["root"], [str(repos)], jobs=1, incremental=state)
     assert scanned(second) == {"scanned": 0, "reused": len(first["repos"])}
+    assert [(path, path.stat().st_mtime_ns) for path, _ in written] == written, "nothing changed: nothing rewritten"
     assert second["scan"]["similarity"]["result_reused"], "no skill changed: the promotion candidates are reused whole"
     assert _comparable(second) == _comparable(first)
 

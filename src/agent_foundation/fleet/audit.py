@@ -109,15 +109,29 @@ def log_files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def repo_log(repo: Path) -> Path | None:
-    """The audit log inside a team repository (gitignored, so only in local folders), if any."""
-    try:
-        policy = json.loads((repo / ".claude/foundation/policy.json").read_text(encoding="utf-8"))
-        relative = str(((policy.get("audit") or {}).get("path")) or ".claude/audit/audit.jsonl")
-    except (OSError, ValueError, AttributeError):
-        relative = ".claude/audit/audit.jsonl"
+DEFAULT_LOG = ".claude/audit/audit.jsonl"
+
+
+def log_path_in(policy: Any) -> str | None:
+    """Where a repository's audit log is, from its parsed policy.json (the default when it does not say);
+    None when it points outside the repository (not the fleet's to read)."""
+    audit = policy.get("audit") if isinstance(policy, dict) else None
+    relative = str((audit.get("path") if isinstance(audit, dict) else None) or DEFAULT_LOG)
     if relative.startswith("/") or ".." in Path(relative).parts:
-        return None  # a log outside the repository is not the fleet's to read
+        return None
+    return relative
+
+
+def repo_log(repo: Path, relative: str | None = DEFAULT_LOG, *, policy_read: bool = False) -> Path | None:
+    """The audit log inside a team repository (gitignored, so only in local folders), if any. `relative`: where
+    the scan found policy.json puts it (`policy_read`); otherwise policy.json is read here."""
+    if not policy_read:
+        try:
+            relative = log_path_in(json.loads((repo / ".claude/foundation/policy.json").read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            relative = DEFAULT_LOG
+    if relative is None:
+        return None
     path = repo / relative
     return path if path.is_file() else None
 

@@ -145,7 +145,8 @@ def collect(root: Path, source_args: list[str], *, latest: str | None = None, ca
     if repo_audit:
         for ref, row in zip(refs, rows):
             if ref.path is not None and ref.url is None and not row["error"]:
-                log = audit_logs.repo_log(ref.path)
+                log = (audit_logs.repo_log(ref.path, row["_audit_log"], policy_read=True) if "_audit_log" in row
+                       else audit_logs.repo_log(ref.path))
                 if log is not None:
                     summary.add_file(log, row["team"])
     progress.finish()

@@ -108,6 +108,7 @@ def build(rows: list[dict[str, Any]], context: dict[str, Any], *, audit: dict[st
         row["release"] = versions.canonical(row["version"]) if row["version"] else None
         row["releases_behind"] = versions.releases_behind(row["version"], releases) if row["version"] else None
         row["on_latest"] = bool(latest and row["version"] and versions.same_release(row["version"], latest))
+        row.pop("_audit_log", None)  # the scan's note for collecting audit logs
         for skill in row["skills"]["local"]:
             text = skill.pop("_text", "")
             if text and row["team"]:

@@ -18,6 +18,7 @@ import yaml
 from .. import render, versions
 from ..foundation import Foundation
 from . import git_facts
+from .audit import log_path_in
 from .posture import as_dict
 from .repo_files import RepoFiles, clean
 
@@ -283,6 +284,8 @@ def _scan(ctx: Context, repo_path: Path, row: dict[str, Any]) -> None:
     _scan_skills(ctx, files, row, manifest)
     _scan_mcp(ctx, files, row, settings)
     _scan_exceptions(files, row)
+    policy, _ = _read_json(files, POLICY)
+    row["_audit_log"] = log_path_in(policy)  # read with the rest, so collecting audit logs reads no policy again
     _scan_hook_scripts(files, row, manifest)
     row["capabilities"] = capabilities(ctx, files, row, settings)
     if ctx.git_history:
