@@ -8,7 +8,9 @@ through /bin/sh -c, with CLAUDE_PROJECT_DIR set and the event JSON on stdin; `py
 both (a version-manager shim on PATH adds most of a second to each side). Guard and baseline run alternately in
 the same loop (paired) after a warm-up; the script prints medians, the 90th percentile and the ratio of medians for
 a typical Bash call, a compound obfuscated Bash call, and a Read call. The guard writes its audit record in the
-same process, so the figures include the audit log append. A figure, not a test.
+same process, so the figures include the audit log append. The floor is the interpreter started with the hook's
+own flags (`python3 -S -c pass`, also paired): what no Python hook started that way can go below, so the guard's
+own work is the distance from it. A figure, not a test.
 """
 
 from __future__ import annotations
@@ -61,24 +63,29 @@ def main() -> int:
         hook = settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
         guard_command = hook.replace("python3 ", args.python + " ", 1)
         baseline = f"{args.python} -c pass || {{ echo failed >&2; exit 2; }}"
+        flags = hook.split('"', 1)[0].split()[1:]  # the interpreter flags the rendered hook starts python3 with
+        floor = f"{args.python} {' '.join(flags + ['-c', 'pass'])} || {{ echo failed >&2; exit 2; }}"
         env = {"CLAUDE_PROJECT_DIR": str(repo), "PATH": "/usr/bin:/bin", "HOME": tmp}
         print(f"guard hook cost per call vs `{args.python} -c pass`, both through /bin/sh -c as settings.json wires them; "
-              f"{args.runs} paired runs each")
+              f"{args.runs} paired runs each; floor: `{args.python} {' '.join(flags + ['-c', 'pass'])}` (interpreter start "
+              f"with the hook's flags)")
         ratios = []
         for name, stdin in events(repo).items():
             for _ in range(10):  # warm-up (file cache, the first bytecode compile)
                 timed(guard_command, stdin, env)
                 timed(baseline, b"", env)
-            guard_times, base_times = [], []
+                timed(floor, b"", env)
+            guard_times, base_times, floor_times = [], [], []
             for _ in range(args.runs):
                 guard_times.append(timed(guard_command, stdin, env))
                 base_times.append(timed(baseline, b"", env))
-            g, b = statistics.median(guard_times), statistics.median(base_times)
-            g90 = sorted(guard_times)[int(len(guard_times) * 0.9)]
-            b90 = sorted(base_times)[int(len(base_times) * 0.9)]
+                floor_times.append(timed(floor, b"", env))
+            g, b, f = (statistics.median(times) for times in (guard_times, base_times, floor_times))
+            g90, b90 = (sorted(times)[int(len(times) * 0.9)] for times in (guard_times, base_times))
             ratios.append(g / b)
             print(f"  {name:30} guard median {g * 1000:6.2f} ms (p90 {g90 * 1000:6.2f})   "
-                  f"baseline median {b * 1000:6.2f} ms (p90 {b90 * 1000:6.2f})   ratio {g / b:4.2f}x (target <= {TARGET}x)")
+                  f"baseline median {b * 1000:6.2f} ms (p90 {b90 * 1000:6.2f})   ratio {g / b:4.2f}x (target <= {TARGET}x)   "
+                  f"floor median {f * 1000:6.2f} ms, guard/floor {g / f:4.2f}x")
     return 0
 
 

@@ -18,7 +18,11 @@ HOOKS = Path(".claude/foundation/hooks")
 
 @pytest.fixture
 def team(rendered_team: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(rendered_team, tmp_path / "team", symlinks=True))
+    """A copy of the shared rendered team without the audit records other tests' hooks left in it."""
+    team = Path(shutil.copytree(rendered_team, tmp_path / "team", symlinks=True))
+    for log in (team / ".claude/audit").glob("*.jsonl*"):
+        log.unlink()
+    return team
 
 
 def audit_records(team: Path) -> list[str]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import agents
+from .agents.common import HOOK_PYTHON
 from .agents_md import section_digest
 from .foundation import Foundation, check_rule_syntax, host_pattern_problem
 
@@ -31,12 +32,12 @@ AGENTS_END = "<!-- agent-foundation:end -->"
 # as a block; older clients ignore the key) and the shell wrapper, which turns every failure of the guard (no
 # python3, missing file, crash, kill) into exit 2, which blocks on every client version.
 GUARD_COMMAND = (
-    'python3 "$CLAUDE_PROJECT_DIR/.claude/foundation/hooks/guard.py" || '
+    f'{HOOK_PYTHON} "$CLAUDE_PROJECT_DIR/.claude/foundation/hooks/guard.py" || '
     '{ echo "agent-foundation: the guard hook failed (exit $?), so this call is blocked for safety. '
     'Check that python3 runs and that .claude/foundation/hooks/guard.py exists (restore it with: copier recopy --trust --defaults)." >&2; exit 2; }'
 )
 GUARD_TIMEOUT_SECONDS = 15
-AUDIT_COMMAND = 'python3 "$CLAUDE_PROJECT_DIR/.claude/foundation/hooks/audit.py" hook'
+AUDIT_COMMAND = f'{HOOK_PYTHON} "$CLAUDE_PROJECT_DIR/.claude/foundation/hooks/audit.py" hook'
 AUDIT_EVENTS = ("SessionStart", "PostToolUse", "PostToolUseFailure", "SessionEnd")
 FILE_TOOLS = {"Read": ("Read", "Grep", "Glob"), "Edit": ("Edit", "Write", "NotebookEdit", "MultiEdit")}
 
@@ -544,17 +545,18 @@ def policy_file(foundation: Foundation, answers: dict[str, Any], version: str) -
 
 def program_table(foundation: Foundation) -> str:
     """programs.yml for the guard, one line per entry so the guard reads only what a command uses (it finds a line
-    with one string search and parses that line's JSON): `@alias<TAB>name`, `=name<TAB>{record}` (no examples: the
-    tests run those), `%language<TAB>{spec}`, `!settings<TAB>{verbs, MCP field roles, environment}`."""
+    with one string search and parses that line's JSON): `!settings<TAB>{verbs, MCP field roles, environment}`, then
+    every `@alias<TAB>name`, then every `=name<TAB>{record}` (no examples: the tests run those), then every
+    `%language<TAB>{spec}`. Each kind is one block, so a search (most often for a name that is no alias) scans its
+    block only."""
     table = foundation.programs
     settings = {"verbs": {"mutating": table["mutating_verbs"], "sql_destructive": table["sql_destructive"]},
                 "mcp_fields": {"roles": table["mcp_fields"], "write_verbs": table["mcp_write_verbs"]},
                 "environment": {"commands": table.get("command_env", []), "libraries": table.get("library_env", [])}}
     lines = ["# The guard's program table, rendered from the foundation's programs.yml; do not edit.",
              f"!settings\t{dumps_compact(settings).strip()}"]
-    for name, record in table["programs"].items():
-        lines.append(f"={name}\t{dumps_compact(_without_examples(record)).strip()}")
-        lines += [f"@{alias}\t{name}" for alias in record.get("also", [])]
+    lines += [f"@{alias}\t{name}" for name, record in table["programs"].items() for alias in record.get("also", [])]
+    lines += [f"={name}\t{dumps_compact(_without_examples(record)).strip()}" for name, record in table["programs"].items()]
     lines += [f"%{name}\t{dumps_compact(spec).strip()}" for name, spec in table["languages"].items()]
     return "\n".join(lines) + "\n"
 

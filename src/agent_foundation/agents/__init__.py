@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import claude_code, codex, copilot, cursor, team
-from .common import ADAPTER, GUARD_TIMEOUT_SECONDS, FIND_ROOT, agent_instructions, guard_command  # noqa: F401
+from .common import ADAPTER, GUARD_TIMEOUT_SECONDS, FIND_ROOT, HOOK_PYTHON, agent_instructions, guard_command  # noqa: F401
 
 REGISTRY = {module.NAME: module for module in (claude_code, codex, copilot, cursor)}
 

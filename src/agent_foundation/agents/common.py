@@ -6,6 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 ADAPTER = ".claude/foundation/hooks/agent_hook.py"
+# How every foundation hook starts Python. The hooks use the standard library alone, so `-S` skips the site
+# module: no site-packages scan and no .pth files run, which is most of a bare interpreter's start on a machine
+# with packages installed (the guard runs before every tool call; benchmarks/guard_cost.py). The standard
+# library's own path does not come from site, and a virtual environment's python3 still finds it.
+HOOK_PYTHON = "python3 -S"
 GUARD_TIMEOUT_SECONDS = 15
 # Sets $root, the repository root, the way a hook's shell can find it without starting a process (every hook
 # call pays for each process it starts; `git rev-parse` cost Codex's hook 0.2x of a Python start): the project
@@ -22,7 +27,7 @@ AUDIT = ".claude/foundation/hooks/audit.py"
 def audit_command(agent: str) -> str:
     """The audit hook for an agent whose events are Claude Code's (Codex): the same audit.py, told which agent
     it records and where the repository is (the agent may run from a subfolder)."""
-    return FIND_ROOT + f'AGENT_FOUNDATION_CLIENT={agent} CLAUDE_PROJECT_DIR="$root" python3 "$root/{AUDIT}" hook'
+    return FIND_ROOT + f'AGENT_FOUNDATION_CLIENT={agent} CLAUDE_PROJECT_DIR="$root" {HOOK_PYTHON} "$root/{AUDIT}" hook'
 
 
 def guard_command(agent: str) -> str:
@@ -37,7 +42,7 @@ def run_guard(agent: str) -> str:
     """The adapter's start, once FIND_ROOT has set $root, with its fail-closed wrapper. The repository is passed
     as CLAUDE_PROJECT_DIR, whatever a parent process set: the guard finds the policy and the audit log there."""
     return (
-        f'CLAUDE_PROJECT_DIR="$root" python3 "$root/{ADAPTER}" {agent} || '
+        f'CLAUDE_PROJECT_DIR="$root" {HOOK_PYTHON} "$root/{ADAPTER}" {agent} || '
         '{ echo "agent-foundation: the guard hook failed (exit $?), so this call is blocked for safety. '
         f'Check that python3 runs and that {ADAPTER} exists (restore it with: python3 .claude/foundation/update.py)." >&2; exit 2; }}'
     )

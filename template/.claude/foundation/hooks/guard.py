@@ -4,9 +4,9 @@
     python3 .claude/foundation/hooks/guard.py explain "COMMAND" (prints the decision and how it was reached)
 
 The rules are data (policy.json, rendered from the foundation's policy.yml). This file only starts the hook: the
-`match` grammar lives in match_grammar.py, the decisions in guard_core.py, shell parsing in shell.py and
-unwrap.py. Python compiles the script it
-is started with on every run but caches what it imports, so this file stays small: in a rendered repository the
+`match` grammar lives in match_grammar.py, the decisions and this command line in guard_core.py, shell parsing in
+shell.py and unwrap.py. Python compiles the script it is started with on every run (its size is paid on every tool
+call) but caches what it imports, so this file stays small: in a rendered repository the
 modules are imported with their bytecode cached under .claude/audit/pycache (beside the audit log's cache, outside
 the foundation folder, git-ignored, and protected from agents like the log). Elsewhere nothing is cached.
 
@@ -44,27 +44,7 @@ def __getattr__(name: str):
     return getattr(cached_import("guard_core"), name)
 
 
-USAGE = """usage: python3 .claude/foundation/hooks/guard.py explain "COMMAND"
-  shows whether the guard allows, asks about or blocks COMMAND, and why.
-Claude Code runs this file without arguments as a PreToolUse hook, with the tool call as JSON on stdin."""
-
-
-def main(argv: list) -> None:
-    sys.dont_write_bytecode = True  # never leave __pycache__ in the foundation folder
-    if argv[1:] in (["-h"], ["--help"]):
-        print(USAGE)
-        sys.exit(0)
-    hook = len(argv) == 1 and not sys.stdin.isatty()  # a person at a terminal gets usage, and nothing is logged
-    if not hook and not (len(argv) > 2 and argv[1] == "explain"):
-        print(USAGE, file=sys.stderr)
-        sys.exit(2)
-    if __name__ == "__main__":
-        sys.modules.setdefault("guard", sys.modules["__main__"])
-    core = cached_import("guard_core")
-    if not hook:
-        sys.exit(core.explain(" ".join(argv[2:])))
-    core.run_hook()
-
-
 if __name__ == "__main__":
-    main(sys.argv)
+    sys.dont_write_bytecode = True  # never leave __pycache__ in the foundation folder
+    sys.modules.setdefault("guard", sys.modules["__main__"])
+    cached_import("guard_core").main(sys.argv)

@@ -875,6 +875,25 @@ def run_hook(adapter=None) -> None:
     os._exit(0)
 
 
+USAGE = """usage: python3 .claude/foundation/hooks/guard.py explain "COMMAND"
+  shows whether the guard allows, asks about or blocks COMMAND, and why.
+Claude Code runs this file without arguments as a PreToolUse hook, with the tool call as JSON on stdin."""
+
+
+def main(argv: list) -> None:
+    """guard.py's command line: the hook (no arguments, the event on stdin), `explain COMMAND`, or usage."""
+    if argv[1:] in (["-h"], ["--help"]):
+        print(USAGE)
+        sys.exit(0)
+    hook = len(argv) == 1 and not sys.stdin.isatty()  # a person at a terminal gets usage, and nothing is logged
+    if not hook and not (len(argv) > 2 and argv[1] == "explain"):
+        print(USAGE, file=sys.stderr)
+        sys.exit(2)
+    if not hook:
+        sys.exit(explain(" ".join(argv[2:])))
+    run_hook()
+
+
 def explain(command: str) -> int:
     project = project_dir()
     policy = load_policy(project)

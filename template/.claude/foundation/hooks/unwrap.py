@@ -32,6 +32,12 @@ class Table:
 
     def __init__(self, policy: dict):
         self.text = program_table_text(policy)
+        # The blocks in the order render.program_table writes them: a search scans its own block only.
+        records = self.text.find("\n=")
+        languages = self.text.find("\n%", records if records >= 0 else 0)
+        end = len(self.text)
+        self.blocks = {"!": (0, records if records >= 0 else end), "@": (0, records if records >= 0 else end),
+                       "=": (max(records, 0), languages if languages >= 0 else end), "%": (max(languages, 0), end)}
         self.records: dict[str, dict | None] = {}
         self.languages: dict[str, dict] = {}
         settings = self.line("!", "settings")
@@ -45,7 +51,7 @@ class Table:
         self.library_env = set(environment.get("libraries") or ())
 
     def line(self, kind: str, name: str):
-        start = self.text.find("\n" + kind + name + "\t")
+        start = self.text.find("\n" + kind + name + "\t", *self.blocks[kind])
         if start < 0 or not name or "\n" in name or "\t" in name:
             return None
         start += len(name) + 3
@@ -90,8 +96,8 @@ def program_table_text(policy: dict) -> str:
     """The table's text: given inline (`program_table`), or read from the file load_policy named."""
     text = policy.get("program_table")
     if text is None:
-        with open(policy["program_table_file"], encoding="utf-8") as handle:
-            text = policy["program_table"] = "\n" + handle.read()
+        with open(policy["program_table_file"], "rb") as handle:  # bytes, decoded once: cheaper than a text reader
+            text = policy["program_table"] = "\n" + handle.read().decode("utf-8")
     return text
 
 
