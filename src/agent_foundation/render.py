@@ -547,17 +547,19 @@ def program_table(foundation: Foundation) -> str:
     """programs.yml for the guard, one line per entry so the guard reads only what a command uses (it finds a line
     with one string search and parses that line's JSON): `!settings<TAB>{verbs, MCP field roles, environment}`, then
     every `@alias<TAB>name`, then every `=name<TAB>{record}` (no examples: the tests run those), then every
-    `%language<TAB>{spec}`. Each kind is one block, so a search (most often for a name that is no alias) scans its
+    `%language<TAB>{spec}`, then every `&command_language<TAB>{spec}`. Each kind is one block, so a search (most often for a name that is no alias) scans its
     block only."""
     table = foundation.programs
     settings = {"verbs": {"mutating": table["mutating_verbs"], "sql_destructive": table["sql_destructive"]},
                 "mcp_fields": {"roles": table["mcp_fields"], "write_verbs": table["mcp_write_verbs"]},
-                "environment": {"commands": table.get("command_env", []), "libraries": table.get("library_env", [])}}
+                "environment": {"commands": table.get("command_env", []), "libraries": table.get("library_env", []),
+                                "options": table.get("option_env", {})}}
     lines = ["# The guard's program table, rendered from the foundation's programs.yml; do not edit.",
              f"!settings\t{dumps_compact(settings).strip()}"]
     lines += [f"@{alias}\t{name}" for name, record in table["programs"].items() for alias in record.get("also", [])]
     lines += [f"={name}\t{dumps_compact(_without_examples(record)).strip()}" for name, record in table["programs"].items()]
     lines += [f"%{name}\t{dumps_compact(spec).strip()}" for name, spec in table["languages"].items()]
+    lines += [f"&{name}\t{dumps_compact(spec).strip()}" for name, spec in (table.get("command_languages") or {}).items()]
     return "\n".join(lines) + "\n"
 
 

@@ -397,16 +397,30 @@ def secret_in_url(invocation, prefixes: tuple = ()) -> bool:
 
 
 def setuid(invocation) -> bool:
-    """A mode that sets the setuid or setgid bit: chmod's first positional, install's -m value."""
-    found = positionals(invocation.args)
-    modes = [a[2:] or (invocation.args[i + 1] if i + 1 < len(invocation.args) else "")
-             for i, a in enumerate(invocation.args) if a.startswith(("-m", "--mode"))]
-    mode = (modes or found or [""])[0].split("=")[-1]
+    """A permission mode that sets the setuid or setgid bit, where the program's record says its mode is given
+    (programs.yml `mode`: chmod's first positional, install's -m)."""
+    where = (invocation.record or {}).get("mode") or {}
+    args = invocation.args
+    modes = []
+    for i, arg in enumerate(args):
+        for option in where.get("options") or ():
+            if arg == option:
+                modes.append(args[i + 1] if i + 1 < len(args) else "")
+            elif arg.startswith(option + "=") or (not option.startswith("--") and arg.startswith(option) and len(arg) > len(option)):
+                modes.append(arg[len(option):].lstrip("="))
+    if "positional" in where:
+        found = positionals(args)
+        modes += found[where["positional"]:where["positional"] + 1]
+    return any(sets_setuid(mode) for mode in modes)
+
+
+def sets_setuid(mode: str) -> bool:
+    """An octal mode with the 4000 or 2000 bit, or a symbolic one that adds or sets `s` (u+s, g=s, +s)."""
     if not mode:
         return False
     if mode.isdigit():
         return len(mode) >= 4 and mode[-4] in "01234567" and int(mode[-4]) & 6 != 0
-    return "s" in mode.split("+", 1)[-1] and ("+" in mode or "=" in mode)
+    return any("s" in clause.split("+", 1)[-1].split("=", 1)[-1] and ("+" in clause or "=" in clause) for clause in mode.split(","))
 
 
 def reads_secret(invocation, paths: Paths) -> bool:

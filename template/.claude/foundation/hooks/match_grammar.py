@@ -60,7 +60,7 @@ HANDLERS = ("plain", "wrapper", "shell", "interpreter", "find", "xargs", "parall
             "assign", "unset", "keyword", "loop", "su", "pwsh", "cmd", "alias")
 SELECTORS = ("all", "first", "last", "rest", "but_last", "none")
 OPTION_ROLES = ("read", "write", "delete", "send", "send_data", "send_literal", "write_dir", "cwd", "command", "argv",
-                "archive", "archive_dir", "in_place", "mount", "writes_root", "remote_name", "ex_command", "recipes", "recipes_text", "deletes_sources", "reveals_secrets")
+                "archive", "archive_dir", "in_place", "mount", "writes_root", "remote_name", "program_command", "recipes", "recipes_text", "deletes_sources", "reveals_secrets")
 MCP_ROLES = ("path", "command", "code", "url", "sql")
 LANGUAGE_CAPABILITIES = ("delete", "write", "read", "network", "execute", "eval", "dynamic", "home")
 # field -> kind; a record's examples are checked by the tests (they run the guard), not here.
@@ -72,8 +72,12 @@ PROGRAM_FIELDS = {
     "sql": "sql", "subcommands": "subcommands", "wrapper": "wrapper", "language": "language", "examples": "examples", "lookup_options": "names",
     "prints_temp_path": "bool", "runs_files": "names", "script_dir_values": "names",
     "lists_paths": "bool", "variable_paths": "bool", "script_sends": "names", "reveals_secrets": "bool",
-    "filters": "names", "builtins": "words", "switches": "words",
+    "filters": "names", "builtins": "words", "switches": "words", "command_language": "command_language",
+    "plus_commands": "bool", "mode": "mode", "settings": "settings", "aliases": "aliases",
 }
+# A command language's fields (programs.yml, command_languages): text fields, and lists of words.
+COMMAND_LANGUAGE_TEXT = ("separator", "skip")
+COMMAND_LANGUAGE_LISTS = ("shell", "shell_anywhere", "modifiers", "code_commands", "code_calls")
 
 
 def validate_programs(table: object) -> list[tuple[str, str, str]]:
@@ -81,7 +85,17 @@ def validate_programs(table: object) -> list[tuple[str, str, str]]:
     if not isinstance(table, dict) or not isinstance(table.get("programs"), dict) or not table["programs"]:
         return [("programs", "must be a mapping of program names to records", "restore programs.yml from the last release")]
     languages = table.get("languages") if isinstance(table.get("languages"), dict) else {}
+    command_languages = table.get("command_languages", {})
     errors = []
+    if not isinstance(command_languages, dict):
+        errors.append(("command_languages", "must map language names to specs", "e.g. command_languages: {less: {shell: [\"!\"]}}"))
+        command_languages = {}
+    for name, spec in command_languages.items():
+        errors += _validate_command_language(f"command_languages.{name}", spec)
+    option_env = table.get("option_env", {})
+    if not isinstance(option_env, dict) or any(not isinstance(v, str) or v not in table["programs"] for v in option_env.values()):
+        errors.append(("option_env", "must map variable names to programs of the table",
+                       "e.g. option_env: {LESS: less}, with a record for less under programs"))
     for key in ("mutating_verbs", "sql_destructive", "mcp_write_verbs", "command_env", "library_env"):
         if not _names(table.get(key)):
             errors.append((key, "must be a non-empty list of words", f"list the words, e.g. {key}: [delete, drop]"))
@@ -95,7 +109,7 @@ def validate_programs(table: object) -> list[tuple[str, str, str]]:
                        "e.g. mcp_fields: {path: [path, file_path], command: [command]}"))
     seen: dict[str, str] = {}
     for name, record in table["programs"].items():
-        errors += _validate_record(f"programs.{name}", record, languages)
+        errors += _validate_record(f"programs.{name}", record, languages, command_languages)
         for alias in [name, *((record or {}).get("also") or [])]:
             if alias in seen:
                 errors.append((f"programs.{name}", f"{alias!r} is already described by programs.{seen[alias]}",
@@ -108,7 +122,24 @@ def _names(value: object) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, str) and v for v in value)
 
 
-def _validate_record(where: str, record: object, languages: dict) -> list[tuple[str, str, str]]:
+def _validate_command_language(where: str, spec: object) -> list[tuple[str, str, str]]:
+    if not isinstance(spec, dict):
+        return [(where, "must be a mapping", "give its fields, e.g. {shell: [\"!\"]}")]
+    errors = []
+    for field, value in spec.items():
+        if field in COMMAND_LANGUAGE_TEXT:
+            if not isinstance(value, str) or not value:
+                errors.append((f"{where}.{field}", "must be a non-empty text", "e.g. separator: \"|\""))
+        elif field in COMMAND_LANGUAGE_LISTS:
+            if not _names(value):
+                errors.append((f"{where}.{field}", "must be a non-empty list of words", "e.g. shell: [\"!\"]"))
+        else:
+            errors.append((f"{where}.{field}", "is not a known field",
+                           f"use one of: {', '.join(COMMAND_LANGUAGE_TEXT + COMMAND_LANGUAGE_LISTS)}"))
+    return errors
+
+
+def _validate_record(where: str, record: object, languages: dict, command_languages: dict | None = None) -> list[tuple[str, str, str]]:
     if not isinstance(record, dict):
         return [(where, "must be a mapping", "give the record's fields, e.g. {reads: none, writes: all}")]
     errors = []
@@ -133,6 +164,20 @@ def _validate_record(where: str, record: object, languages: dict) -> list[tuple[
             errors.append((at, "must map options to roles", f"roles are: {', '.join(OPTION_ROLES)}"))
         elif kind == "language" and value not in languages:
             errors.append((at, f"{value!r} has no entry under languages", "add the language, or name an existing one"))
+        elif kind == "command_language" and value not in (command_languages or {}):
+            errors.append((at, f"{value!r} has no entry under command_languages", "add the command language, or name an existing one"))
+        elif kind == "mode" and not (isinstance(value, dict) and set(value) <= {"positional", "options"} and value and (
+                isinstance(value.get("positional", 0), int) and not isinstance(value.get("positional"), bool))
+                and _names(value.get("options", ["-"]))):
+            errors.append((at, "must be {positional: N} or {options: [...]}", "e.g. mode: {options: [-m, --mode]}"))
+        elif kind == "settings" and not (isinstance(value, dict) and set(value) <= {"options", "env"} and (
+                isinstance(value.get("options", {}), dict) and all(v in ("value", "variable") for v in value.get("options", {}).values()))
+                and (isinstance(value.get("env", {}), dict) and set(value.get("env", {})) <= {"count", "key", "value"})):
+            errors.append((at, "must be {options: {option: value | variable}, env: {count, key, value}}",
+                           "e.g. settings: {options: {-c: value}}"))
+        elif kind == "aliases" and not (isinstance(value, dict) and isinstance(value.get("key"), str) and value["key"]
+                                        and isinstance(value.get("shell", ""), str)):
+            errors.append((at, "must be {key: prefix, shell: marker}", "e.g. aliases: {key: alias., shell: \"!\"}"))
         elif kind == "control_plane" and value is not None and not (
                 isinstance(value, dict) and isinstance(value.get("within", value.get("verb_at")), int)
                 and isinstance(value.get("read_only"), list) and isinstance(value.get("dry_run", []), list)
@@ -149,7 +194,7 @@ def _validate_record(where: str, record: object, languages: dict) -> list[tuple[
                 errors.append((at, "must map verbs to records", "e.g. {push: {network: true}}"))
             else:
                 for verb, sub in value.items():
-                    errors += _validate_record(f"{at}.{verb}", sub, languages)
+                    errors += _validate_record(f"{at}.{verb}", sub, languages, command_languages)
         elif kind == "examples":
             if not isinstance(value, list) or not all(
                     isinstance(e, dict) and isinstance(e.get("command"), str) and e.get("expect") in ("allow", "ask", "deny") for e in value):

@@ -32,14 +32,10 @@ class Table:
 
     def __init__(self, policy: dict):
         self.text = program_table_text(policy)
-        # The blocks in the order render.program_table writes them: a search scans its own block only.
-        records = self.text.find("\n=")
-        languages = self.text.find("\n%", records if records >= 0 else 0)
-        end = len(self.text)
-        self.blocks = {"!": (0, records if records >= 0 else end), "@": (0, records if records >= 0 else end),
-                       "=": (max(records, 0), languages if languages >= 0 else end), "%": (max(languages, 0), end)}
+        self.blocks = table_blocks(self.text)
         self.records: dict[str, dict | None] = {}
         self.languages: dict[str, dict] = {}
+        self.command_languages: dict[str, dict] = {}
         settings = self.line("!", "settings")
         if settings is None:
             raise ValueError("the program table has no settings line; re-render the foundation")
@@ -49,6 +45,7 @@ class Table:
         self.mcp_fields = settings.get("mcp_fields") or {}
         self.command_env = set(environment.get("commands") or ())
         self.library_env = set(environment.get("libraries") or ())
+        self.option_env = environment.get("options") or {}
 
     def line(self, kind: str, name: str):
         start = self.text.find("\n" + kind + name + "\t", *self.blocks[kind])
@@ -71,6 +68,11 @@ class Table:
             self.languages[name] = self.line("%", name) or {}
         return self.languages[name]
 
+    def command_language(self, name: str) -> dict:
+        if name not in self.command_languages:
+            self.command_languages[name] = self.line("&", name) or {}
+        return self.command_languages[name]
+
     def with_subcommand(self, record: dict | None, args: list[str]) -> dict | None:
         """The record merged with its subcommand's (git push, docker run), found after the options that take values."""
         if not record or "subcommands" not in record:
@@ -90,6 +92,27 @@ class Table:
 
     def has(self, program: str, field: str) -> bool:
         return bool((self.find(program) or {}).get(field))
+
+
+TABLE_BLOCKS = "@=%&"  # after the settings line, in the order render.program_table writes them
+
+
+def table_blocks(text: str) -> dict[str, tuple[int, int]]:
+    """Where each kind of line lies: a search scans its own block only (most searches are for a name that is no
+    alias). A kind the table lacks gets an empty block, so nothing is found by accident in another."""
+    starts, at = {}, 0
+    for kind in TABLE_BLOCKS:
+        found = text.find("\n" + kind, at)
+        starts[kind] = found if found >= 0 else -1
+        at = found if found >= 0 else at
+    blocks = {"!": (0, next((starts[k] for k in TABLE_BLOCKS if starts[k] >= 0), len(text)))}
+    for index, kind in enumerate(TABLE_BLOCKS):
+        if starts[kind] < 0:
+            blocks[kind] = (0, 0)
+            continue
+        following = [starts[k] for k in TABLE_BLOCKS[index + 1:] if starts[k] >= 0]
+        blocks[kind] = (starts[kind], following[0] if following else len(text))
+    return blocks
 
 
 def program_table_text(policy: dict) -> str:
@@ -683,6 +706,14 @@ def settings_run_later(env: dict[str, str], ctx: Context, via: list[str], depth:
     for name, value in env.items():
         if name in ctx.table.command_env and value.strip():
             run_script(value, [None], ctx, via + [f"{name}="], depth, f"{name}, a command run later")
+        elif name in ctx.table.option_env and value.strip():  # LESS='+!cmd': the program's own commands, run later
+            program = ctx.table.option_env[name]
+            words = value.split(" ")
+            plus = next((i for i, word in enumerate(words) if word.startswith("+")), None)
+            if plus is not None:  # a +command runs to the end of the value
+                text = " ".join(words[plus:])
+                own_commands(ctx, ctx.table.find(program) or {}, program, text[2:] if text.startswith("++") else text[1:],
+                             via + [f"{name}="], depth, f"{name}, {program}'s options")
         elif name in ctx.table.library_env and value.strip():
             where = normpath(join(ctx.cwd or ctx.project or "/", value.split()[0].lstrip("-")))
             if UNKNOWN in value or not ctx.project or not where.startswith(ctx.project.rstrip("/") + "/"):
@@ -937,8 +968,13 @@ def nested_commands(call: Call, record: dict, args: list[str]) -> None:
         elif role == "argv" and value:
             line = value.split()
             resolve(line, [None] * len(line), ctx, via + [f"{call.program} {option}"], None, depth + 1)
-        elif role == "ex_command" and value.lstrip(":").startswith("!"):  # vim -c ':!cmd'
-            run_script(value.lstrip(":")[1:], [None], ctx, via + [f"{call.program} {option}"], depth, f"{call.program} {option}")
+        elif role == "program_command" and value:  # vim -c ':!cmd', emacs --eval '(shell-command ...)'
+            own_commands(ctx, record, call.program, value, via, depth, f"{call.program} {option}")
+    if record.get("plus_commands"):  # less +'!cmd', vim '+!cmd'
+        found, _ = split_positionals(args, with_value)
+        for arg in found:
+            if arg.startswith("+") and len(arg) > 1:
+                own_commands(ctx, record, call.program, arg[2:] if arg.startswith("++") else arg[1:], via, depth, f"{call.program} {arg[:20]}")
     verb_offset = record.get("depth", 0)
     if "command_after" in record:
         rest = nested_after(args, with_value, record["command_after"] + verb_offset)
@@ -953,6 +989,73 @@ def nested_commands(call: Call, record: dict, args: list[str]) -> None:
                 run_script(" ".join(shell_quote(w) for w in rest), [None], ctx, via + [call.program], depth, f"{call.program}'s command words")
     if record.get("command_values") or record.get("script_dir_values"):
         stored_commands(call, record, args)
+
+
+def own_commands(ctx: Context, record: dict, program: str, text: str, via: list[str], depth: int, label: str) -> None:
+    """Commands in a program's own command language (less +cmd, vim -c, emacs --eval, psql's \\!): a shell escape is
+    a nested shell command, guarded the same way; code the guard cannot read there asks."""
+    spec = ctx.table.command_language(record.get("command_language") or "")
+    if not spec or not text:
+        return
+    if UNKNOWN in text:
+        emit(ctx, ":" + program, [text], via).effects.append(("unclassified", "?", f"{label}: commands only known at run time"))
+        return
+    scripts, unreadable = command_escapes(text, spec)
+    for script in scripts:
+        ctx.trace.append(f"{label} runs a shell command")
+        run_script(script, [None], ctx, via + [label], depth, f"{label}'s shell escape")
+    if unreadable:
+        emit(ctx, ":" + program, [text], via).effects.append(
+            ("unclassified", text[:80], f"{label} runs `{unreadable}`, code the guard cannot read"))
+
+
+def command_escapes(text: str, spec: dict) -> tuple[list[str], str | None]:
+    """The shell commands a program's own commands run (each to the end of its line), and the first command or call
+    that runs code the guard cannot read, by the command language's spec (programs.yml, command_languages)."""
+    separator, skip = spec.get("separator") or "", spec.get("skip") or " \t"
+    modifiers = {m.lower() for m in spec.get("modifiers") or ()}
+    code_commands = {c.lower() for c in spec.get("code_commands") or ()}
+    scripts: list[str] = []
+    unreadable = None
+    for line in text.split("\n"):
+        start = 0
+        while True:
+            end = line.find(separator, start) if separator else -1
+            tail = line[start:].lstrip(skip)  # to the end of the line: a shell escape takes the rest of it
+            for _ in range(8):
+                escape = next((p for p in spec.get("shell") or () if starts_with_word(tail, p)), None)
+                if escape is not None:
+                    scripts.append(tail[len(escape):])
+                    break
+                word = leading_word(tail)
+                if word.lower() in modifiers and word:
+                    tail = tail[len(word):].lstrip(" \t")
+                    continue
+                if word.lower() in code_commands:
+                    unreadable = unreadable or word
+                break
+            if escape is not None or end < 0:
+                break
+            start = end + len(separator)
+        for marker in spec.get("shell_anywhere") or ():
+            at = line.find(marker)
+            if at >= 0:
+                scripts.append(line[at + len(marker):])
+    lowered = text.lower()
+    unreadable = unreadable or next((c for c in spec.get("code_calls") or () if c.lower() in lowered), None)
+    return [script for script in scripts if script.strip()], unreadable
+
+
+def starts_with_word(text: str, prefix: str) -> bool:
+    """A command prefix; one that starts with a letter matches in any case (mysql's `SYSTEM cmd`)."""
+    return text.startswith(prefix) or (prefix[:1].isalpha() and text.lower().startswith(prefix.lower()))
+
+
+def leading_word(text: str) -> str:
+    for index, char in enumerate(text):
+        if not (char.isalnum() or char == "_"):
+            return text[:index]
+    return text
 
 
 def stored_commands(call: Call, record: dict, args: list[str]) -> None:
@@ -980,8 +1083,9 @@ def stored_commands(call: Call, record: dict, args: list[str]) -> None:
             continue
         label = f"{call.program} stores {key}"
         call.ctx.trace.append(f"{label}: a command run later")
-        if key.lower().startswith("alias."):
-            call.ctx.aliases[key[6:].lower()] = value
+        alias_prefix = ((record.get("aliases") or {}).get("key") or "").lower()
+        if alias_prefix and key.lower().startswith(alias_prefix):
+            call.ctx.aliases[key[len(alias_prefix):].lower()] = value
             continue
         if key.lower().startswith("remote.") and (value.startswith("+") or key.lower().endswith(".mirror") and value.lower() == "true"):
             call.ctx.force_push = f"{key} = {value}"
@@ -1014,6 +1118,10 @@ def sql_statements(call: Call, invocation: Invocation, record: dict, args: list[
         texts.append(call.stdin[1] if call.stdin[0] == "text" else producer_sql(call.stdin[1], ctx))
     for path in call.stdin[1:] if call.stdin and call.stdin[0] == "file" else ():
         texts.append(path[1:] if path.startswith(EVAL) else read_small_file(path, ctx))  # < <(printf ...) or < file
+    if record.get("command_language"):  # psql's \\! and sqlite3's .shell run the shell, whatever database is open
+        for text in texts:
+            if text is not None:
+                own_commands(ctx, record, call.program, text, call.via, call.depth, f"{call.program}'s commands")
     if "positional" in spec and 0 < spec["positional"] < 99 and found_db_is_scratch(args, with_value):
         return  # a database file under the temp folder is scratch
     for text in texts:
@@ -1384,16 +1492,20 @@ def find_call(call: Call) -> None:
             resolve(filled, [None] * len(filled), ctx, via + ["find -exec"], None, depth + 1)
 
 
-def git_call(call: Call):
-    argv, env, ctx, via, depth = call.argv, call.env, call.ctx, call.via, call.depth
-    with_value = set(call.record.get("value_options") or ())
+def call_settings(call: Call) -> tuple[dict[str, str], list[str], list[str]]:
+    """The configuration one call sets (the record's `settings`: git -c key=value, --config-env key=VARIABLE, the
+    numbered GIT_CONFIG_KEY_n variables) and the aliases among it (the record's `aliases`): (aliases, the other
+    settings as key=value, the arguments after the program's own options)."""
+    record, argv, env, ctx = call.record, call.argv, call.env, call.ctx
+    spec, alias = record.get("settings") or {}, record.get("aliases") or {}
+    options, numbered = spec.get("options") or {}, spec.get("env") or {}
+    prefix = (alias.get("key") or "").lower()
     aliases: dict[str, str] = dict(ctx.aliases)
-    settings: list[str] = []  # -c key=value: a command-valued key runs later
-    count = env.get("GIT_CONFIG_COUNT", "0")
+    pairs: list[tuple[str, str]] = []
+    count = env.get(numbered.get("count", ""), "0") if numbered else "0"
     for n in range(int(count) if count.isdigit() else 0):
-        key = env.get(f"GIT_CONFIG_KEY_{n}", "")
-        if key.lower().startswith("alias."):
-            aliases[key[6:].lower()] = env.get(f"GIT_CONFIG_VALUE_{n}", "")
+        pairs.append((env.get(f"{numbered.get('key', '')}{n}", ""), env.get(f"{numbered.get('value', '')}{n}", "")))
+    with_value = set(record.get("value_options") or ()) | set(options)
     i = 1
     while i < len(argv):
         arg = argv[i]
@@ -1402,38 +1514,49 @@ def git_call(call: Call):
             break
         if not arg.startswith("-"):
             break
-        name = arg.split("=", 1)[0]
-        value = None
+        name, value = arg.split("=", 1)[0], None
         if name in with_value and "=" not in arg:
             value = argv[i + 1] if i + 1 < len(argv) else ""
             i += 2
-        elif arg.startswith("-c") and len(arg) > 2:
-            name, value = "-c", arg[2:]
-            i += 1
-        elif arg.startswith("-C") and len(arg) > 2:
+        elif arg[:2] in with_value and not arg.startswith("--") and len(arg) > 2:  # -ckey=value, -Cdir
+            name, value = arg[:2], arg[2:]
             i += 1
         else:
             value = arg.split("=", 1)[1] if "=" in arg else None
             i += 1
-        if name == "-c" and value and value.lower().startswith("alias."):
-            key, _, alias_value = value[6:].partition("=")
-            aliases[key.lower()] = alias_value
-        elif name == "-c" and value:
-            settings.append(value)
-    rest = argv[i:]
+        if name in options and value:
+            key, _, setting = value.partition("=")
+            if options[name] == "variable":  # the value names the variable that holds the setting
+                setting = env.get(setting, ctx.vars.get(setting, UNKNOWN + setting + END))
+            pairs.append((key, setting))
+    settings = []
+    for key, setting in pairs:
+        if prefix and key.lower().startswith(prefix):
+            aliases[key[len(prefix):].lower()] = setting
+        elif key:
+            settings.append(f"{key}={setting}")
+    return aliases, settings, argv[i:]
+
+
+def git_call(call: Call):
+    argv, ctx, via, depth = call.argv, call.ctx, call.via, call.depth
+    with_value = set(call.record.get("value_options") or ())
+    aliases, settings, rest = call_settings(call)
+    shell_marker = (call.record.get("aliases") or {}).get("shell")
     if rest and rest[0].lower() in aliases:
         value = aliases[rest[0].lower()]
-        ctx.trace.append(f"expanded the git alias {rest[0]} = {value}")
-        if value.startswith("!"):
-            run_script(value[1:] + " " + " ".join(rest[1:]), [], ctx, via + [f"git alias {rest[0]}"], depth, f"git alias {rest[0]}")
+        ctx.trace.append(f"expanded the {call.program} alias {rest[0]} = {value}")
+        if shell_marker and value.startswith(shell_marker):
+            run_script(value[len(shell_marker):] + " " + " ".join(rest[1:]), [], ctx, via + [f"{call.program} alias {rest[0]}"], depth,
+                       f"{call.program} alias {rest[0]}")
             return None
         expanded = [w.literal or "" for c in shell.parse(value) for w in c.words]
-        line = ["git", *expanded, *rest[1:]]
+        line = [argv[0], *expanded, *rest[1:]]
         return call.then(line, [None] * len(line))
     invocation = emit(ctx, "git", rest, via)
     config = (call.record.get("subcommands") or {}).get("config") or {}
     if settings and config.get("command_values"):
-        stored_commands(call, {"command_values": config["command_values"]}, settings)
+        stored_commands(call, {"command_values": config["command_values"], "aliases": call.record.get("aliases")}, settings)
     if invocation.record:
         nested_commands(call, invocation.record, rest)
         record_downloads(call, invocation.record, rest)
