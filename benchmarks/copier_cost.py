@@ -45,7 +45,7 @@ SHAPE_RELEASE = (".claude/settings.json", ".claude/rules/org-rules.md", ".claude
 # The least any template meeting issues #4-#6 renders: our files but the guard's and audit hook's helper
 # modules and update.py's git helpers (a single guard.py and audit.py could hold them), behind only the
 # questions issue #4 names (the team's additions to the settings could live in a team-owned file instead).
-HELPER_MODULES = tuple(f".claude/foundation/hooks/{name}.py" for name in ("guard_core", "match_grammar", "shell", "unwrap", "audit_core")) + (
+HELPER_MODULES = tuple(f".claude/foundation/hooks/{name}.py" for name in ("guard_core", "match_grammar", "shell", "unwrap", "audit_core", "hostos")) + (
     ".claude/foundation/history.py",)
 REQUIRED_QUESTIONS = ("team_name", "team_slug", "owner", "permission_profile", "stacks", "skills", "mcp_servers",
                       "extra_allow", "extra_ask")

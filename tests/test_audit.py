@@ -304,7 +304,7 @@ def test_verify_finds_the_log_from_the_policy_wherever_it_is_run(tmp_path):
     repo = project(tmp_path, "logs/a.jsonl")
     hooks = repo / ".claude" / "foundation" / "hooks"
     hooks.mkdir()
-    for name in ("audit.py", "audit_core.py"):
+    for name in ("audit.py", "audit_core.py", "hostos.py"):
         (hooks / name).write_bytes((HOOKS / name).read_bytes())
     assert run_hook(repo, bash_event("PostToolUse", "ls", tool_response={}), hook=hooks / "audit.py").returncode == 0
     env = {k: v for k, v in os.environ.items() if k != "CLAUDE_PROJECT_DIR"}
@@ -313,7 +313,7 @@ def test_verify_finds_the_log_from_the_policy_wherever_it_is_run(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert str(repo / "logs" / "a.jsonl") in result.stdout
     # The bytecode cache goes under .claude/audit/, never beside the foundation's files.
-    assert sorted(p.name for p in hooks.iterdir()) == ["audit.py", "audit_core.py"]
+    assert sorted(p.name for p in hooks.iterdir()) == ["audit.py", "audit_core.py", "hostos.py"]
     assert list((repo / ".claude" / "audit" / "pycache").rglob("audit_core.*.pyc"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -99,6 +100,7 @@ def test_security_defaults(rendered_team):
 
 
 def test_every_hook_command_points_at_a_file_that_runs(rendered_team, tmp_path):
+    rendered_team = Path(shutil.copytree(rendered_team, tmp_path / "team", symlinks=True))  # the hooks write its audit log
     settings = json.loads((rendered_team / ".claude/settings.json").read_text())
     env = {**os.environ, "CLAUDE_PROJECT_DIR": str(rendered_team)}
     for event, entries in settings["hooks"].items():

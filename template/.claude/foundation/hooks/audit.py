@@ -12,22 +12,35 @@ like the log. Elsewhere (the template itself) nothing is cached.
 Standard library only.
 """
 
-import os
 import sys
 
 
 def _import_core():
-    here = os.path.dirname(os.path.abspath(__file__))
+    guard = sys.modules.get("guard")
+    if guard is not None:  # imported by the guard: its cached importer, its folders
+        return guard.cached_import("audit_core")
+    # Not os, whose import is most of a hook's own start under `python3 -S` (see hostos.py); __file__ is absolute.
+    here = __file__.rpartition("/")[0]
+    if "\\" in __file__ or any(part in ("", ".", "..") for part in here.split("/")[1:]):
+        import os  # `..` or `//` in it, or a Windows path: os normalises it
+
+        here = os.path.dirname(os.path.abspath(__file__)).replace("\\", "/")
     if here not in sys.path:
         sys.path.insert(0, here)
-    foundation = os.path.dirname(here)
-    if not os.path.exists(os.path.join(foundation, "policy.json")):
+    foundation = here.rpartition("/")[0]
+    try:
+        from posix import stat
+    except ImportError:  # Windows
+        from nt import stat
+    try:
+        stat(foundation + "/policy.json")
+    except OSError:
         import audit_core  # not a rendered repository (e.g. the template itself): no cache
 
         return audit_core
     saved = sys.dont_write_bytecode, sys.pycache_prefix
     sys.dont_write_bytecode = False
-    sys.pycache_prefix = os.path.join(os.path.dirname(foundation), "audit", "pycache")
+    sys.pycache_prefix = foundation.rpartition("/")[0] + "/audit/pycache"
     try:
         import audit_core
     finally:

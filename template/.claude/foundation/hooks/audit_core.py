@@ -16,13 +16,14 @@ modules the interpreter has already loaded plus the C accelerators behind json a
 when a string may hold a secret. Standard library only.
 """
 
-import os
 import sys
+
+import hostos  # the calls this module makes, without importing os (see hostos.py)
 
 SCHEMA_VERSION = 1
 GENESIS = "0" * 64
 DEFAULT_LOG = ".claude/audit/audit.jsonl"
-POLICY_FILE = os.path.join(".claude", "foundation", "policy.json")
+POLICY_FILE = ".claude/foundation/policy.json"
 MAX_VALUE_CHARS = 2000  # longer strings in a tool input are cut (the log records what was done, not the data)
 MAX_ERROR_CHARS = 500
 TAIL_CHUNK = 8192
@@ -211,7 +212,7 @@ def _result(event: dict, name: str) -> dict:
 def _client_from_environment() -> str:
     """The agent behind a hook that does not say: the Copilot CLI also runs Claude Code's hooks from
     .claude/settings.json (observed on 1.0.102) and marks its hook processes with COPILOT_CLI=1."""
-    return os.environ.get("AGENT_FOUNDATION_CLIENT") or ("copilot" if os.environ.get("COPILOT_CLI") else "claude-code")
+    return hostos.getenv("AGENT_FOUNDATION_CLIENT") or ("copilot" if hostos.getenv("COPILOT_CLI") else "claude-code")
 
 
 def make_record(event: dict, policy: dict, decision: str | None = None, reason: str | None = None) -> dict:
@@ -246,8 +247,8 @@ def make_record(event: dict, policy: dict, decision: str | None = None, reason: 
     elif name == "SessionEnd":
         record["end_reason"] = event.get("reason")
     record["cwd"] = event.get("cwd")
-    record["user"] = os.environ.get("USER") or os.environ.get("LOGNAME")
-    record["host"] = os.uname().nodename if hasattr(os, "uname") else None
+    record["user"] = hostos.getenv("USER") or hostos.getenv("LOGNAME")
+    record["host"] = hostos.uname().nodename if hostos.uname else None
     return record
 
 
@@ -256,16 +257,16 @@ def make_record(event: dict, policy: dict, decision: str | None = None, reason: 
 
 def _open_creating_dirs(path: str, flags: int) -> int:
     try:
-        return os.open(path, flags, 0o600)
+        return hostos.open(path, flags, 0o600)
     except FileNotFoundError:
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        return os.open(path, flags, 0o600)
+        hostos.makedirs(hostos.dirname(path) or ".")
+        return hostos.open(path, flags, 0o600)
 
 
 def read_head(log) -> tuple[int, str] | None:
     """(last seq, hash of the last line) from LOG.head, or None when there is no readable head file."""
     try:
-        with open(os.fspath(log) + ".head", "rb") as handle:
+        with open(hostos.fspath(log) + ".head", "rb") as handle:
             seq, last = handle.read(200).split()[:2]
         return int(seq), last.decode("ascii")
     except (OSError, ValueError, UnicodeDecodeError):
@@ -275,11 +276,11 @@ def read_head(log) -> tuple[int, str] | None:
 def _write_head(log: str, seq: int, last: str) -> None:
     """Rewrite LOG.head in place: the writer holds the log's lock, and a fixed-width record needs neither a
     temporary file nor a rename (a torn head, after a crash, makes `verify` report the end as unproven)."""
-    fd = os.open(log + ".head", os.O_CREAT | os.O_WRONLY, 0o600)
+    fd = hostos.open(log + ".head", hostos.O_CREAT | hostos.O_WRONLY, 0o600)
     try:
-        os.pwrite(fd, f"{seq:020d} {last}\n".encode("ascii"), 0)
+        hostos.pwrite(fd, f"{seq:020d} {last}\n".encode("ascii"), 0)
     finally:
-        os.close(fd)
+        hostos.close(fd)
 
 
 def _tail(fd: int, size: int) -> tuple[int, str, bool]:
@@ -289,7 +290,7 @@ def _tail(fd: int, size: int) -> tuple[int, str, bool]:
     buffer, position = b"", size
     while position > 0:
         start = max(0, position - TAIL_CHUNK)
-        buffer = os.pread(fd, position - start, start) + buffer
+        buffer = hostos.pread(fd, position - start, start) + buffer
         position = start
         if buffer.rfind(b"\n", 0, len(buffer) - 1) >= 0:
             break
@@ -308,26 +309,26 @@ def append(log, record: dict) -> dict:
     The next `seq` continues from the head file or the last line, whichever is further, so lines removed from
     the end show up as a gap; `prev` is the hash of the line actually last in the file.
     """
-    log = os.fspath(log)
-    lock = _open_creating_dirs(log + ".lock", os.O_CREAT | os.O_RDWR)
+    log = hostos.fspath(log)
+    lock = _open_creating_dirs(log + ".lock", hostos.O_CREAT | hostos.O_RDWR)
     try:
         import fcntl
 
         fcntl.flock(lock, fcntl.LOCK_EX)
         head = read_head(log)
-        fd = os.open(log, os.O_CREAT | os.O_RDWR | os.O_APPEND, 0o600)
+        fd = hostos.open(log, hostos.O_CREAT | hostos.O_RDWR | hostos.O_APPEND, 0o600)
         try:
-            tail_seq, tail_hash, unterminated = _tail(fd, os.fstat(fd).st_size)
+            tail_seq, tail_hash, unterminated = _tail(fd, hostos.fstat(fd).st_size)
             record = {"v": SCHEMA_VERSION, "seq": max(tail_seq, head[0] if head else 0) + 1, **record, "prev": tail_hash}
             line = dumps(record).encode("ascii") + b"\n"
             data = (b"\n" if unterminated else b"") + line  # never glue a record onto a cut line
             while data:
-                data = data[os.write(fd, data) :]
+                data = data[hostos.write(fd, data) :]
         finally:
-            os.close(fd)
+            hostos.close(fd)
         _write_head(log, record["seq"], line_hash(line))
     finally:
-        os.close(lock)  # closing the descriptor releases the lock
+        hostos.close(lock)  # closing the descriptor releases the lock
     return record
 
 
@@ -336,7 +337,7 @@ def append(log, record: dict) -> dict:
 
 def load_policy(project_dir) -> dict:
     try:
-        with open(os.path.join(os.fspath(project_dir), POLICY_FILE), "rb") as handle:
+        with open(hostos.join(hostos.fspath(project_dir), POLICY_FILE), "rb") as handle:
             policy = loads(handle.read().decode("utf-8"))
         return policy if isinstance(policy, dict) else {}
     except (OSError, ValueError, UnicodeDecodeError):
@@ -346,11 +347,11 @@ def load_policy(project_dir) -> dict:
 def log_path(project_dir, policy: dict) -> str:
     """The team's audit_log answer (policy.json audit.path), relative to the repository."""
     audit = policy.get("audit") if isinstance(policy.get("audit"), dict) else {}
-    return os.path.join(os.fspath(project_dir), str(audit.get("path") or DEFAULT_LOG))
+    return hostos.join(hostos.fspath(project_dir), str(audit.get("path") or DEFAULT_LOG))
 
 
 def project_dir_of(event: dict) -> str:
-    return os.environ.get("CLAUDE_PROJECT_DIR") or event.get("cwd") or os.getcwd()
+    return hostos.getenv("CLAUDE_PROJECT_DIR") or event.get("cwd") or hostos.getcwd()
 
 
 def record_event(event: dict, decision: str | None = None, reason: str | None = None, policy: dict | None = None) -> dict:
@@ -368,9 +369,9 @@ def record_event(event: dict, decision: str | None = None, reason: str | None = 
 
 def verify(log) -> list[str]:
     """Every break in the chain as "line N: what happened"; empty when the log is intact."""
-    log = os.fspath(log)
+    log = hostos.fspath(log)
     head = read_head(log)
-    if not os.path.exists(log):
+    if not hostos.exists(log):
         if head:
             return [f"line 1: the log is gone but its head file records {head[0]} record(s): the log was deleted"]
         return ["line 0: no audit log here (nothing recorded yet, or the log and its head file were deleted)"]
@@ -430,7 +431,7 @@ def verify(log) -> list[str]:
         problems.append((number, "cut short (the log ends in the middle of a record)" if cut else "not a valid audit record (edited or inserted)"))
     if head is None:
         if last_no:
-            problems.append((last_no + 1, f"the head file {os.path.basename(log)}.head is missing, so a cut at the end cannot be ruled out"))
+            problems.append((last_no + 1, f"the head file {hostos.basename(log)}.head is missing, so a cut at the end cannot be ruled out"))
     elif head[0] > last_seq:
         gap = f"seq {last_seq + 1}" if head[0] == last_seq + 1 else f"seq {last_seq + 1} to {head[0]}"
         problems.append((last_no + 1, f"the log ends early: {head[0] - last_seq} record(s) missing at the end ({gap}): it was truncated"))
@@ -471,9 +472,9 @@ def _verify(argv: list[str]) -> int:
     if argv:
         log = argv[0]
     else:
-        project_dir = os.environ.get("CLAUDE_PROJECT_DIR") or _repo_root()
+        project_dir = hostos.getenv("CLAUDE_PROJECT_DIR") or _repo_root()
         log = log_path(project_dir, load_policy(project_dir))
-    if not os.path.exists(log) and read_head(log) is None:
+    if not hostos.exists(log) and read_head(log) is None:
         print(f"{log}: no audit log yet (nothing recorded, or the log and its head file were both deleted)", file=sys.stderr)
         return 1
     problems = verify(log)
@@ -489,7 +490,7 @@ def _verify(argv: list[str]) -> int:
 
 def _repo_root() -> str:
     """The repository this file belongs to (.claude/foundation/hooks/audit.py), so verify works from anywhere."""
-    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    return hostos.dirname(hostos.dirname(hostos.dirname(hostos.dirname(hostos.abspath(__file__)))))
 
 
 def main(argv: list[str]) -> int:
@@ -498,7 +499,7 @@ def main(argv: list[str]) -> int:
         return _hook()
     if command == "verify":
         return _verify(argv[2:])
-    print(f"usage: {os.path.basename(argv[0])} hook | verify [LOG]", file=sys.stderr)
+    print(f"usage: {hostos.basename(argv[0])} hook | verify [LOG]", file=sys.stderr)
     return 2
 
 
@@ -507,4 +508,4 @@ def run(argv: list) -> None:
     code = main(argv)
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(code)
+    hostos._exit(code)

@@ -14,10 +14,30 @@ Fails closed: any error, malformed input, missing policy or a missed deadline en
 stderr), and the audit record of the decision is written by this same process. Standard library only.
 """
 
-import os
 import sys
 
-HOOKS_DIR = os.path.dirname(os.path.abspath(__file__))
+try:  # not os, whose import is most of the guard's own start under `python3 -S` (see hostos.py)
+    from posix import stat as _stat
+except ImportError:  # Windows
+    from nt import stat as _stat
+
+# __file__ is absolute (Python 3.9 and later): the folders above it are found as text, unless it is unusual.
+HOOKS_DIR = __file__.rpartition("/")[0]
+if "\\" in __file__ or any(part in ("", ".", "..") for part in HOOKS_DIR.split("/")[1:]):
+    import os  # `..` or `//` in it, or a Windows path: os normalises it, whatever its import costs
+
+    HOOKS_DIR = os.path.dirname(os.path.abspath(__file__)).replace("\\", "/")
+FOUNDATION_DIR = HOOKS_DIR.rpartition("/")[0]
+PYCACHE_DIR = FOUNDATION_DIR.rpartition("/")[0] + "/audit/pycache"
+
+
+def rendered() -> bool:
+    """Whether this is a team repository (policy.json rendered beside the hooks), not the template itself."""
+    try:
+        _stat(FOUNDATION_DIR + "/policy.json")
+    except OSError:
+        return False
+    return True
 
 
 def cached_import(name: str):
@@ -27,12 +47,11 @@ def cached_import(name: str):
         return module
     if HOOKS_DIR not in sys.path:
         sys.path.insert(0, HOOKS_DIR)
-    foundation = os.path.dirname(HOOKS_DIR)
-    if not os.path.exists(os.path.join(foundation, "policy.json")):
+    if not rendered():
         return __import__(name)  # the template itself: nothing cached
     saved = sys.dont_write_bytecode, sys.pycache_prefix
     sys.dont_write_bytecode = False
-    sys.pycache_prefix = os.path.join(os.path.dirname(foundation), "audit", "pycache")
+    sys.pycache_prefix = PYCACHE_DIR
     try:
         return __import__(name)
     finally:

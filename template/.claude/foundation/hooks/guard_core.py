@@ -10,10 +10,12 @@ stderr), and the audit record of the decision is written by this same process. S
 
 from __future__ import annotations
 
-import os
 import sys
 
-HOOKS_DIR = os.path.dirname(os.path.abspath(__file__))
+import hostos  # the calls the guard makes, without importing os (see hostos.py)
+from hostos import normpath  # noqa: F401  (one path normaliser: the guard's, the unwrapper's, the hooks')
+
+HOOKS_DIR = hostos.dirname(hostos.abspath(__file__))
 DEADLINE_SECONDS = 5.0  # well under the hook timeout in settings.json: a hung guard must block, not time out
 MAX_COMMAND = 100_000  # characters of one Bash call the guard reads; a longer one is refused with how to split it
 UNKNOWN, END, EVAL = "\x00", "\x01", "\x02"
@@ -107,19 +109,6 @@ def _match_parts(pattern: list[str], parts: list[str]) -> bool:
     return bool(parts) and _segment_match(pattern[0], parts[0]) and _match_parts(pattern[1:], parts[1:])
 
 
-def normpath(path: str) -> str:
-    out: list[str] = []
-    for piece in path.split("/"):
-        if piece in ("", "."):
-            continue
-        if piece == "..":
-            if out:
-                out.pop()
-            continue
-        out.append(piece)
-    return "/" + "/".join(out)
-
-
 class Paths:
     """Where a path points, seen from the project, the cwd and the home folder."""
 
@@ -179,8 +168,8 @@ class Paths:
         if self._matches(self.secret_globs, views) and not self._matches(self.secret_except, views):
             return True
         absolute = self.absolute(path, cwd)
-        if absolute and os.path.islink(absolute):  # a link to a secret reads the secret
-            real = os.path.realpath(absolute)
+        if absolute and hostos.islink(absolute):  # a link to a secret reads the secret
+            real = hostos.realpath(absolute)
             return real != absolute and self.is_secret(real, cwd)
         return False
 
@@ -585,7 +574,7 @@ def decide_bash(command: str, policy: dict, project: str | None, cwd: str | None
 
     unwrap = guard.cached_import("unwrap")
 
-    home = home or os.path.expanduser("~")
+    home = home or hostos.home()
     if len(command) > MAX_COMMAND:
         return too_large(command, f"{len(command)} characters, the guard reads up to {MAX_COMMAND}"), []
     table = unwrap.Table(policy)
@@ -644,7 +633,7 @@ class _UrlCall:
 
 
 def decide_tool(tool: str, tool_input: dict, policy: dict, project: str | None, cwd: str | None) -> Decision:
-    paths = Paths(policy, project, os.path.expanduser("~"))
+    paths = Paths(policy, project, hostos.home())
     checks: list[tuple[str, str]] = []  # (path, "read" | "write" | "glob")
     if tool in FILE_TOOLS:
         checks.append((str(tool_input.get(FILE_TOOLS[tool]) or ""), "write" if tool in WRITE_TOOLS else "read"))
@@ -779,17 +768,17 @@ def decide(event: dict, policy: dict, project: str | None) -> Decision:
 
 def project_dir(event: dict | None = None) -> str:
     """The team repository: $CLAUDE_PROJECT_DIR, else the folder this file was rendered into."""
-    return os.environ.get("CLAUDE_PROJECT_DIR") or os.path.dirname(os.path.dirname(os.path.dirname(HOOKS_DIR)))
+    return hostos.getenv("CLAUDE_PROJECT_DIR") or hostos.dirname(hostos.dirname(hostos.dirname(HOOKS_DIR)))
 
 
 def load_policy(project: str) -> dict:
-    with open(os.path.join(project, ".claude", "foundation", "policy.json"), encoding="utf-8") as handle:
+    with open(hostos.join(project, ".claude", "foundation", "policy.json"), encoding="utf-8") as handle:
         policy = _codec().loads(handle.read())
     for key in ("secrets", "protected", "commands"):
         if key not in policy:
             raise ValueError(f"policy.json has no {key!r} section")
     # The program table is read only by the calls that need it (shell commands, MCP inputs): see unwrap.Table.
-    policy["program_table_file"] = os.path.join(project, ".claude", "foundation", "programs.tsv")
+    policy["program_table_file"] = hostos.join(project, ".claude", "foundation", "programs.tsv")
     return policy
 
 
@@ -839,7 +828,7 @@ def block(reason: str) -> None:
     """Fail closed: log what happened if that is still safe, then exit 2, which blocks the call."""
     signal = _signals()
 
-    signal.signal(signal.SIGALRM, lambda *_: os._exit(2))
+    signal.signal(signal.SIGALRM, lambda *_: hostos._exit(2))
     signal.setitimer(signal.ITIMER_REAL, 1.0)  # the log write below must not turn a block into a hang
     sys.stderr.write(f"agent-foundation guard: {reason}. The call is blocked for safety.\n")
     sys.stderr.flush()
@@ -849,7 +838,7 @@ def block(reason: str) -> None:
             _audit(event, "deny", f"guard failure: {reason}", _state["policy"] if isinstance(_state["policy"], dict) else None)
         except Exception:  # noqa: BLE001 - the block stands whatever the log does
             pass
-    os._exit(2)
+    hostos._exit(2)
 
 
 def run_hook(adapter=None) -> None:
@@ -858,7 +847,7 @@ def run_hook(adapter=None) -> None:
     signal = _signals()
 
     deadline = DEADLINE_SECONDS
-    override = os.environ.get("AGENT_FOUNDATION_GUARD_DEADLINE")
+    override = hostos.getenv("AGENT_FOUNDATION_GUARD_DEADLINE")
     if override:
         try:
             deadline = min(deadline, max(float(override), 0.000001))  # may only be shortened
@@ -886,7 +875,7 @@ def run_hook(adapter=None) -> None:
     signal.setitimer(signal.ITIMER_REAL, 0)
     sys.stdout.write(adapter.respond(decision) if adapter is not None else respond(decision))
     sys.stdout.flush()
-    os._exit(0)
+    hostos._exit(0)
 
 
 USAGE = """usage: python3 .claude/foundation/hooks/guard.py explain "COMMAND"
@@ -911,7 +900,7 @@ def main(argv: list) -> None:
 def explain(command: str) -> int:
     project = project_dir()
     policy = load_policy(project)
-    decision, invocations = decide_bash(command, policy, project, os.getcwd() if os.getcwd().startswith(project) else project)
+    decision, invocations = decide_bash(command, policy, project, hostos.getcwd() if hostos.getcwd().startswith(project) else project)
     print(f"decision: {decision.decision}")
     print(f"rule: {decision.rule or '-'}")
     print(f"reason: {decision.reason}")
