@@ -81,3 +81,19 @@ def test_the_client_still_gets_decisions_and_records(team: Path) -> None:
     result = run_hook(team, "audit.py", "hook", stdin=json.dumps({**event, "hook_event_name": "SessionStart"}))
     assert result.returncode == 0, result.stderr
     assert len(audit_records(team)) == 2
+
+
+@pytest.mark.parametrize("script, args", [("guard.py", []), ("audit.py", ["hook"])])
+def test_a_hook_started_as_settings_json_starts_it_imports_no_heavy_module(team: Path, script: str, args: list[str]) -> None:
+    """Started with `-S`, as every hook is, neither hook imports os (its collections ABCs), json or re (the
+    pure-Python layers) or enum: what they cost would be paid on every tool call (benchmarks/guard_cost.py)."""
+    event = {"hook_event_name": "PreToolUse", "session_id": "s", "cwd": str(team), "tool_name": "Bash",
+             "tool_input": {"command": "X=/; cd src && bash -c \"echo ok; rm -rf $X\" | tee log"}}
+    env = {**os.environ, "CLAUDE_PROJECT_DIR": str(team)}
+    for _ in range(2):  # the first run writes the bytecode cache, the second is every later call
+        result = subprocess.run([sys.executable, "-S", "-X", "importtime", str(team / HOOKS / script), *args], cwd=team,
+                                env=env, input=json.dumps(event), capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
+    imported = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert "guard_core" in imported or "audit_core" in imported, result.stderr  # the measurement itself works
+    assert not imported & {"os", "json", "re", "enum", "signal", "_collections_abc"}, sorted(imported)
