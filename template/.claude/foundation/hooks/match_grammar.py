@@ -60,7 +60,7 @@ HANDLERS = ("plain", "wrapper", "shell", "interpreter", "find", "xargs", "parall
             "assign", "unset", "keyword", "loop", "su", "pwsh", "cmd", "alias")
 SELECTORS = ("all", "first", "last", "rest", "but_last", "none")
 OPTION_ROLES = ("read", "write", "delete", "send", "send_data", "send_literal", "write_dir", "cwd", "command", "argv",
-                "archive", "archive_dir", "in_place", "mount", "writes_root", "remote_name", "program_command", "recipes", "recipes_text", "deletes_sources", "reveals_secrets")
+                "archive", "archive_dir", "in_place", "mount", "writes_root", "remote_name", "program_command", "program_command_file", "program_dir", "recipes", "recipes_text", "deletes_sources", "reveals_secrets")
 MCP_ROLES = ("path", "command", "code", "url", "sql")
 LANGUAGE_CAPABILITIES = ("delete", "write", "read", "network", "execute", "eval", "dynamic", "home")
 # field -> kind; a record's examples are checked by the tests (they run the guard), not here.
@@ -172,8 +172,8 @@ def _validate_record(where: str, record: object, languages: dict, command_langua
             errors.append((at, "must be {positional: N} or {options: [...]}", "e.g. mode: {options: [-m, --mode]}"))
         elif kind == "settings" and not (isinstance(value, dict) and set(value) <= {"options", "env"} and (
                 isinstance(value.get("options", {}), dict) and all(v in ("value", "variable") for v in value.get("options", {}).values()))
-                and (isinstance(value.get("env", {}), dict) and set(value.get("env", {})) <= {"count", "key", "value"})):
-            errors.append((at, "must be {options: {option: value | variable}, env: {count, key, value}}",
+                and (isinstance(value.get("env", {}), dict) and set(value.get("env", {})) <= {"count", "key", "value", "pairs"})):
+            errors.append((at, "must be {options: {option: value | variable}, env: {count, key, value, pairs}}",
                            "e.g. settings: {options: {-c: value}}"))
         elif kind == "aliases" and not (isinstance(value, dict) and isinstance(value.get("key"), str) and value["key"]
                                         and isinstance(value.get("shell", ""), str)):

@@ -716,7 +716,7 @@ def settings_run_later(env: dict[str, str], ctx: Context, via: list[str], depth:
                              via + [f"{name}="], depth, f"{name}, {program}'s options")
         elif name in ctx.table.library_env and value.strip():
             where = normpath(join(ctx.cwd or ctx.project or "/", value.split()[0].lstrip("-")))
-            if UNKNOWN in value or not ctx.project or not where.startswith(ctx.project.rstrip("/") + "/"):
+            if UNKNOWN in value or not inside(where, ctx.project) and not installed(where):
                 emit(ctx, ":environment", [f"{name}={value}"], via).effects.append(
                     ("unclassified", value, f"{name} loads {value} into every program it starts"))
 
@@ -790,8 +790,10 @@ def option_values(args: list[str], with_value: set[str]) -> list[tuple[str, str]
                 if at + 1 < len(arg):
                     found.append(("-" + arg[at], arg[at + 1:]))
                 else:
-                    found.append(("-" + arg[at], args[i + 1] if i + 1 < len(args) else ""))
-                    i += 2
+                    value = args[i + 1] if i + 1 < len(args) else ""
+                    found.append(("-" + arg[at], value))
+                    # vim -es -S x.vim: a letter that may take a value, then an option; read both ways
+                    i += 1 if value.startswith("-") and len(value) > 1 else 2
                     continue
         elif "=" in arg and arg.split("=", 1)[0] in with_value:  # dd's of=FILE
             found.append(tuple(arg.split("=", 1)))
@@ -970,6 +972,10 @@ def nested_commands(call: Call, record: dict, args: list[str]) -> None:
             resolve(line, [None] * len(line), ctx, via + [f"{call.program} {option}"], None, depth + 1)
         elif role == "program_command" and value:  # vim -c ':!cmd', emacs --eval '(shell-command ...)'
             own_commands(ctx, record, call.program, value, via, depth, f"{call.program} {option}")
+        elif role == "program_command_file" and value:  # vim -S script.vim, vim -s keys.txt
+            commands_from_file(call, record, option, value)
+        elif role == "program_dir" and value:  # git --exec-path=DIR runs its subcommands from DIR
+            programs_in_folder(call, f"{call.program} {option}", value)
     if record.get("plus_commands"):  # less +'!cmd', vim '+!cmd'
         found, _ = split_positionals(args, with_value)
         for arg in found:
@@ -989,6 +995,43 @@ def nested_commands(call: Call, record: dict, args: list[str]) -> None:
                 run_script(" ".join(shell_quote(w) for w in rest), [None], ctx, via + [call.program], depth, f"{call.program}'s command words")
     if record.get("command_values") or record.get("script_dir_values"):
         stored_commands(call, record, args)
+
+
+def commands_from_file(call: Call, record: dict, option: str, path: str) -> None:
+    """A file of the program's own commands (vim -S, -s, -u): read like its command line when the guard can read it
+    (written earlier in this command, or small on disk); one outside the repository that it cannot read asks."""
+    ctx, label = call.ctx, f"{call.program} {option} {path}"
+    if path.startswith("-") and len(path) > 1:  # vim -es -S x.vim: an option, read as one too (option_values)
+        return
+    content = read_small_file(path, ctx)
+    if content is not None:
+        own_commands(ctx, record, call.program, content, call.via + [label], call.depth, label)
+        return
+    where = normpath(join(ctx.cwd or ctx.project or "/", path))
+    if UNKNOWN in path or not inside(where, ctx.project) and not installed(where):
+        emit(ctx, ":" + call.program, [path], call.via).effects.append(
+            ("unclassified", path, f"{label}: runs the commands of a file the guard cannot read"))
+
+
+def programs_in_folder(call: Call, label: str, value: str) -> None:
+    """A folder a program runs scripts or programs from (core.hooksPath, git --exec-path): what this command put
+    there is guarded as run; a folder outside the repository that is not installed code asks."""
+    ctx = call.ctx
+    folder = normpath(join(ctx.cwd or ctx.project or "/", value))
+    planted = [content for path, content in ctx.files.items() if path.startswith(folder + "/")]
+    for content in planted:
+        run_script(content or UNKNOWN + "hook" + END, [], ctx, call.via + [f"{label} = {value}"], call.depth, f"a program in {value}")
+    if not planted and ctx.project and not inside(folder, ctx.project) and not installed(folder):
+        emit(ctx, ":config", [label, value], call.via).effects.append(
+            ("unclassified", value, f"{label} points at {value}, programs outside the repository the guard cannot see"))
+
+
+def inside(path: str, project: str | None) -> bool:
+    return bool(project) and (path + "/").startswith(project.rstrip("/") + "/")
+
+
+def installed(path: str) -> bool:
+    return any(path == d or path.startswith(d + "/") for d in SYSTEM_CODE)
 
 
 def own_commands(ctx: Context, record: dict, program: str, text: str, via: list[str], depth: int, label: str) -> None:
@@ -1071,13 +1114,7 @@ def stored_commands(call: Call, record: dict, args: list[str]) -> None:
             pairs.append((arg, found[index + 1]))
     for key, value in pairs:
         if key.lower() in {k.lower() for k in record.get("script_dir_values") or ()}:
-            folder = normpath(join(call.ctx.cwd or call.ctx.project or "/", value))
-            planted = [content for path, content in call.ctx.files.items() if path.startswith(folder + "/")]
-            for content in planted:
-                run_script(content or UNKNOWN + "hook" + END, [], call.ctx, call.via + [f"{key} = {value}"], call.depth, f"a hook in {value}")
-            if not planted and call.ctx.project and not folder.startswith(call.ctx.project.rstrip("/") + "/"):
-                emit(call.ctx, ":config", [key, value], call.via).effects.append(
-                    ("unclassified", value, f"{key} points at {value}, scripts outside the repository the guard cannot see"))
+            programs_in_folder(call, key, value)
             continue
         if not any(glob_like(pattern.lower(), key.lower()) for pattern in record.get("command_values") or ()):
             continue
@@ -1505,6 +1542,10 @@ def call_settings(call: Call) -> tuple[dict[str, str], list[str], list[str]]:
     count = env.get(numbered.get("count", ""), "0") if numbered else "0"
     for n in range(int(count) if count.isdigit() else 0):
         pairs.append((env.get(f"{numbered.get('key', '')}{n}", ""), env.get(f"{numbered.get('value', '')}{n}", "")))
+    quoted = env.get(numbered.get("pairs", ""), ctx.vars.get(numbered.get("pairs", ""), "")) if numbered.get("pairs") else ""
+    for word in single_quoted_words(quoted):  # GIT_CONFIG_PARAMETERS="'core.pager'='cmd'"
+        key, _, setting = word.partition("=")
+        pairs.append((key, setting))
     with_value = set(record.get("value_options") or ()) | set(options)
     i = 1
     while i < len(argv):
@@ -1538,6 +1579,28 @@ def call_settings(call: Call) -> tuple[dict[str, str], list[str], list[str]]:
     return aliases, settings, argv[i:]
 
 
+def single_quoted_words(text: str) -> list[str]:
+    """Words in the form git writes its settings to the environment: single-quoted parts, a backslash escaping one
+    character, spaces between words. Text the program could not parse itself gives nothing (it refuses to run)."""
+    words, word, i = [], None, 0
+    while i < len(text):
+        char = text[i]
+        if char == "'":
+            close = text.find("'", i + 1)
+            if close < 0:
+                return []
+            word, i = (word or "") + text[i + 1:close], close + 1
+        elif char == "\\" and i + 1 < len(text):
+            word, i = (word or "") + text[i + 1], i + 2
+        elif char.isspace():
+            if word is not None:
+                words.append(word)
+            word, i = None, i + 1
+        else:
+            word, i = (word or "") + char, i + 1
+    return words + ([word] if word is not None else [])
+
+
 def git_call(call: Call):
     argv, ctx, via, depth = call.argv, call.ctx, call.via, call.depth
     with_value = set(call.record.get("value_options") or ())
@@ -1554,6 +1617,8 @@ def git_call(call: Call):
         line = [argv[0], *expanded, *rest[1:]]
         return call.then(line, [None] * len(line))
     invocation = emit(ctx, "git", rest, via)
+    own_options = {"options": call.record.get("options"), "value_options": call.record.get("value_options")}
+    nested_commands(call, own_options, argv[1:len(argv) - len(rest)])  # git --exec-path=DIR, before the verb
     config = (call.record.get("subcommands") or {}).get("config") or {}
     if settings and config.get("command_values"):
         stored_commands(call, {"command_values": config["command_values"], "aliases": call.record.get("aliases")}, settings)
