@@ -73,7 +73,7 @@ PROGRAM_FIELDS = {
     "prints_temp_path": "bool", "runs_files": "names", "script_dir_values": "names",
     "lists_paths": "bool", "variable_paths": "bool", "script_sends": "names", "reveals_secrets": "bool",
     "filters": "names", "builtins": "words", "switches": "words", "command_language": "command_language",
-    "plus_commands": "bool", "mode": "mode", "settings": "settings", "aliases": "aliases",
+    "plus_commands": "bool", "mode": "mode", "settings": "settings", "aliases": "aliases", "remotes": "remotes",
 }
 # A command language's fields (programs.yml, command_languages): text fields, and lists of words.
 COMMAND_LANGUAGE_TEXT = ("separator", "skip")
@@ -175,6 +175,11 @@ def _validate_record(where: str, record: object, languages: dict, command_langua
                 and (isinstance(value.get("env", {}), dict) and set(value.get("env", {})) <= {"count", "key", "value", "pairs"})):
             errors.append((at, "must be {options: {option: value | variable}, env: {count, key, value, pairs}}",
                            "e.g. settings: {options: {-c: value}}"))
+        elif kind == "remotes" and not (isinstance(value, dict) and set(value) <= {"set_by", "keys", "forcing", "sending_verbs"}
+                                        and all(_names(value.get(k, ["x"])) for k in ("set_by", "keys", "sending_verbs"))
+                                        and isinstance(value.get("forcing", {}), dict)):
+            errors.append((at, "must be {set_by: [verbs], keys: [globs], forcing: {glob: value prefix}, sending_verbs: [verbs]}",
+                           "e.g. remotes: {sending_verbs: [push]}"))
         elif kind == "aliases" and not (isinstance(value, dict) and isinstance(value.get("key"), str) and value["key"]
                                         and isinstance(value.get("shell", ""), str)):
             errors.append((at, "must be {key: prefix, shell: marker}", "e.g. aliases: {key: alias., shell: \"!\"}"))

@@ -1124,7 +1124,8 @@ def stored_commands(call: Call, record: dict, args: list[str]) -> None:
         if alias_prefix and key.lower().startswith(alias_prefix):
             call.ctx.aliases[key[len(alias_prefix):].lower()] = value
             continue
-        if key.lower().startswith("remote.") and (value.startswith("+") or key.lower().endswith(".mirror") and value.lower() == "true"):
+        forcing = ((record.get("remotes") or {}).get("forcing") or {})
+        if any(glob_like(pattern.lower(), key.lower()) and value.lower().startswith(str(start).lower()) for pattern, start in forcing.items()):
             call.ctx.force_push = f"{key} = {value}"
             continue
         run_script(value.lstrip("!"), [None], call.ctx, call.via + [label], call.depth, label)
@@ -1621,22 +1622,34 @@ def git_call(call: Call):
     nested_commands(call, own_options, argv[1:len(argv) - len(rest)])  # git --exec-path=DIR, before the verb
     config = (call.record.get("subcommands") or {}).get("config") or {}
     if settings and config.get("command_values"):
-        stored_commands(call, {"command_values": config["command_values"], "aliases": call.record.get("aliases")}, settings)
+        stored_commands(call, {"command_values": config["command_values"], "aliases": call.record.get("aliases"),
+                               "remotes": call.record.get("remotes")}, settings)
     if invocation.record:
         nested_commands(call, invocation.record, rest)
         record_downloads(call, invocation.record, rest)
-        if invocation.record.get("verb") == "push" and ctx.force_push:
-            ctx.trace.append(f"git push forces: this command configured {ctx.force_push}")
-            invocation.args = invocation.args + ["--force"]
-        verb = invocation.record.get("verb")
-        found, _ = split_positionals(rest, with_value | set(invocation.record.get("value_options") or ()))
-        if verb in ("remote", "config") and any(("://" in a or "@" in a) for a in found[1:]) or (
-                verb == "config" and any(k.lower().startswith(("remote.", "url.")) and k.lower().endswith(("url", "insteadof", "pushinsteadof")) for k in found[1:2])):
-            ctx.new_remote = " ".join(found)[:80]
-        if "push" in found[:2]:
-            target = next((a for a in found[found.index("push") + 1:] if "://" in a or ("@" in a and ":" in a)), None)
-            if target or ctx.new_remote:
-                invocation.effects.append(("send", target or ctx.new_remote, f"git pushes the repository to {target or 'a remote this command set: ' + ctx.new_remote}"))
+        remote_where(call, invocation, rest, with_value)
+    return None
+
+
+def remote_where(call: Call, invocation: Invocation, rest: list[str], with_value: set[str]) -> None:
+    """Where the repository goes (the record's `remotes`): a verb that sends it forces when this command configured a
+    forcing refspec or mirror, and sends to a URL it names or to a remote this command set."""
+    ctx, remotes = call.ctx, call.record.get("remotes") or {}
+    verb = invocation.record.get("verb")
+    sending = set(remotes.get("sending_verbs") or ())
+    if verb in sending and ctx.force_push:
+        ctx.trace.append(f"{call.program} {verb} forces: this command configured {ctx.force_push}")
+        invocation.args = invocation.args + ["--force"]
+    found, _ = split_positionals(rest, with_value | set(invocation.record.get("value_options") or ()))
+    if verb in (remotes.get("set_by") or ()) and (any(("://" in a or "@" in a) for a in found[1:]) or any(
+            glob_like(pattern.lower(), key.lower()) for pattern in remotes.get("keys") or () for key in found[1:2])):
+        ctx.new_remote = " ".join(found)[:80]
+    sent_by = next((word for word in found[:2] if word in sending), None)
+    if sent_by:
+        target = next((a for a in found[found.index(sent_by) + 1:] if "://" in a or ("@" in a and ":" in a)), None)
+        if target or ctx.new_remote:
+            invocation.effects.append(("send", target or ctx.new_remote, f"{call.program} {sent_by} sends the repository to "
+                                       f"{target or 'a remote this command set: ' + ctx.new_remote}"))
     return None
 
 
