@@ -271,21 +271,26 @@ class LastRender:
         return candidate if candidate is not None and self.history.sha256(candidate) == digest else None
 
 
+def last_render(last: LastRender, path: str, answers: str) -> bytes:
+    """The foundation's last render of a file the team edited: what goes back in place once the edit is carried."""
+    rendered = last.content(path)
+    if rendered is None:
+        raise CarryRefused(
+            f"{path} was edited by hand, and the foundation's last render of it can be found neither in git "
+            "history nor by rendering the old template version again",
+            f"move your additions into the answers ({answers}) with `python3 .claude/foundation/update.py --data ...`, "
+            f"restore {path} with `copier recopy --trust --defaults`, commit, and update again",
+        )
+    return rendered
+
+
 def carry_json_edits(repo: Path, last: LastRender, owned: dict[str, set[str]], vetted: set[str], carry: Carry) -> None:
     """Move hand edits of the foundation's JSON into the answers; the last render goes back in place (pending,
     written by the caller once nothing can refuse the update)."""
     for path in (SETTINGS, MCP):
         if not last.edited(path):
             continue
-        rendered = last.content(path)
-        if rendered is None:
-            raise CarryRefused(
-                f"{path} was edited by hand, and the foundation's last render of it can be found neither in git "
-                "history nor by rendering the old template version again",
-                f"move your additions into the answers (extra_allow, extra_ask, extra_deny, extra_settings, "
-                f"extra_mcp_servers) with `python3 .claude/foundation/update.py --data ...`, restore {path} with "
-                "`copier recopy --trust --defaults`, commit, and update again",
-            )
+        rendered = last_render(last, path, "extra_allow, extra_ask, extra_deny, extra_settings, extra_mcp_servers")
         try:
             current = json.loads((repo / path).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -310,15 +315,7 @@ def carry_agent_edits(repo: Path, last: LastRender, files: dict[str, Any], vette
     for path, spec in files.items():
         if not last.edited(path):
             continue
-        rendered = last.content(path)
-        if rendered is None:
-            raise CarryRefused(
-                f"{path} was edited by hand, and the foundation's last render of it can be found neither in git "
-                "history nor by rendering the old template version again",
-                f"move your additions into the answers ({spec.answer}, extra_mcp_servers) with "
-                f"`python3 .claude/foundation/update.py --data ...`, restore {path} with `copier recopy --trust --defaults`, "
-                "commit, and update again",
-            )
+        rendered = last_render(last, path, f"{spec.answer}, extra_mcp_servers")
         try:
             current = team.parse(spec, (repo / path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
