@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from guard_cost import TARGET, timed  # noqa: E402
+from guard_cost import TARGET, p90, paired  # noqa: E402
 
 AGENTS = ["claude-code", "codex", "copilot", "cursor"]
 
@@ -72,15 +72,10 @@ def main() -> int:
               f"{args.runs} paired runs each (a typical Bash call: git status --short)")
         for name in AGENTS:
             stdin = events(repo, "git status --short")[name]
-            for _ in range(10):
-                timed(f"cd {repo} && {commands[name]}", stdin, envs[name])
-                timed(baseline, b"", envs[name])
-            hook_times, base_times = [], []
-            for _ in range(args.runs):
-                hook_times.append(timed(f"cd {repo} && {commands[name]}", stdin, envs[name]))
-                base_times.append(timed(f"cd {repo} && {baseline}", b"", envs[name]))
+            hook_times, base_times = paired([(f"cd {repo} && {commands[name]}", stdin), (f"cd {repo} && {baseline}", b"")],
+                                            envs[name], args.runs)
             h, b = statistics.median(hook_times), statistics.median(base_times)
-            h90 = sorted(hook_times)[int(len(hook_times) * 0.9)]
+            h90 = p90(hook_times)
             print(f"  {name:12} hook median {h * 1000:6.2f} ms (p90 {h90 * 1000:6.2f})   baseline median {b * 1000:6.2f} ms   "
                   f"ratio {h / b:4.2f}x (target <= {TARGET}x)")
     return 0

@@ -50,6 +50,23 @@ def timed(command: str, stdin: bytes, env: dict[str, str]) -> float:
     return elapsed
 
 
+def paired(commands: list[tuple[str, bytes]], env: dict[str, str], runs: int, warmup: int = 10) -> list[list[float]]:
+    """Each command's times, the commands started alternately in one loop (paired, so load hits them alike) after a
+    warm-up (file cache, the first bytecode compile)."""
+    for _ in range(warmup):
+        for command, stdin in commands:
+            timed(command, stdin, env)
+    times: list[list[float]] = [[] for _ in commands]
+    for _ in range(runs):
+        for column, (command, stdin) in zip(times, commands):
+            column.append(timed(command, stdin, env))
+    return times
+
+
+def p90(times: list[float]) -> float:
+    return sorted(times)[int(len(times) * 0.9)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=200)
@@ -71,17 +88,9 @@ def main() -> int:
               f"with the hook's flags)")
         ratios = []
         for name, stdin in events(repo).items():
-            for _ in range(10):  # warm-up (file cache, the first bytecode compile)
-                timed(guard_command, stdin, env)
-                timed(baseline, b"", env)
-                timed(floor, b"", env)
-            guard_times, base_times, floor_times = [], [], []
-            for _ in range(args.runs):
-                guard_times.append(timed(guard_command, stdin, env))
-                base_times.append(timed(baseline, b"", env))
-                floor_times.append(timed(floor, b"", env))
+            guard_times, base_times, floor_times = paired([(guard_command, stdin), (baseline, b""), (floor, b"")], env, args.runs)
             g, b, f = (statistics.median(times) for times in (guard_times, base_times, floor_times))
-            g90, b90 = (sorted(times)[int(len(times) * 0.9)] for times in (guard_times, base_times))
+            g90, b90 = p90(guard_times), p90(base_times)
             ratios.append(g / b)
             print(f"  {name:30} guard median {g * 1000:6.2f} ms (p90 {g90 * 1000:6.2f})   "
                   f"baseline median {b * 1000:6.2f} ms (p90 {b90 * 1000:6.2f})   ratio {g / b:4.2f}x (target <= {TARGET}x)   "
